@@ -1,0 +1,128 @@
+/**
+ * Atomic output: bytes go to a temporary file beside the target, renamed over it only when the
+ * whole model is written. After any failure (error, signal) no output file exists.
+ * Standard output ('-') is written directly; a reader that closes early ends the run quietly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutputError } from './errors.js';
+import { release, track } from './cleanup.js';
+
+const FLUSH_BYTES = 1 << 20;
+
+export class OutputFile {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private written = 0;
+  private closed = false;
+  /** Set when standard output was closed by the reader (EPIPE). */
+  stdoutClosed = false;
+
+  private constructor(
+    /** Where the file ends up ('-' for standard output). */
+    readonly target: string,
+    private readonly tmp: string | undefined,
+    private readonly fh: fs.promises.FileHandle | undefined,
+  ) {}
+
+  /** Opens a temporary file in the target's folder; checks the folder exists and is writable. */
+  static async open(target: string): Promise<OutputFile> {
+    if (target === '-') return new OutputFile('-', undefined, undefined);
+    const dir = path.dirname(path.resolve(target));
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.stat(dir);
+    } catch {
+      throw new OutputError(`output folder does not exist: ${dir}`, { file: target });
+    }
+    if (!st.isDirectory()) throw new OutputError(`not a folder: ${dir}`, { file: target });
+    try {
+      const tst = await fs.promises.stat(target);
+      if (tst.isDirectory()) throw new OutputError('output path is a folder', { file: target });
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+    }
+    const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+    track(tmp);
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(tmp, 'wx', 0o644);
+    } catch (e) {
+      release(tmp);
+      throw new OutputError(`cannot write in ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: target });
+    }
+    return new OutputFile(target, tmp, fh);
+  }
+
+  /** Bytes handed to write so far. */
+  get bytes(): number {
+    return this.written + this.buffered;
+  }
+
+  /** Queues bytes; returns a promise only when the buffer was flushed (await it for backpressure). */
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.closed) throw new OutputError('write after close', { file: this.target });
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered >= FLUSH_BYTES) return this.flush();
+    return undefined;
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffered === 0) return;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.written += this.buffered;
+    this.buffered = 0;
+    if (this.stdoutClosed) return;
+    if (this.fh) {
+      try {
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await this.fh.write(data, off, data.length - off);
+          off += bytesWritten;
+        }
+      } catch (e) {
+        throw new OutputError(`write failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.target });
+      }
+    } else {
+      await writeStdout(data).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') this.stdoutClosed = true;
+        else throw new OutputError(`write failed: ${e.code ?? String(e)}`, { file: 'standard output' });
+      });
+    }
+  }
+
+  /** Flushes, closes and renames the temporary file over the target. */
+  async commit(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (!this.fh || !this.tmp) return;
+    try {
+      await this.fh.sync().catch(() => undefined);
+      await this.fh.close();
+      await fs.promises.rename(this.tmp, this.target);
+      release(this.tmp);
+    } catch (e) {
+      await this.abort();
+      throw new OutputError(`cannot finish output: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.target });
+    }
+  }
+
+  /** Removes the temporary file (safe to call more than once). */
+  async abort(): Promise<void> {
+    this.closed = true;
+    this.chunks = [];
+    this.buffered = 0;
+    if (!this.tmp) return;
+    await this.fh?.close().catch(() => undefined);
+    await fs.promises.rm(this.tmp, { force: true }).catch(() => undefined);
+    release(this.tmp);
+  }
+}
+
+function writeStdout(data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
