@@ -35,6 +35,11 @@ export interface RunContext {
   state: Map<string, unknown>;
   /** Number of passes opened so far. */
   passes: number;
+  /**
+   * Per-batch functions applied to every pass in order (e.g. attaching counts from a file), so
+   * extra passes opened by stages see the same rows as the streaming pass.
+   */
+  decorators: ((b: Batch) => Batch)[];
   warn(message: string): void;
   info(message: string): void;
 }
@@ -59,6 +64,7 @@ export function createContext(source: Source, opts: ContextOptions = {}): RunCon
     options: { threads, batchRows, seed: opts.seed ?? 1, memoryBytes: opts.memoryBytes },
     state: new Map(),
     passes: 0,
+    decorators: [],
     warn(message) {
       report.warnings.push(message);
       log(`prune-pipe: warning: ${message}`);
@@ -82,9 +88,48 @@ export function openPass(ctx: RunContext, label: string): Stream<Batch> {
     ctx.progress.start(label, ctx.source.size);
     return model
       .pass({ batchRows: ctx.options.batchRows, onBytes: (b) => ctx.progress.bytesRead(b) })
+      .map(dropDuplicates(ctx))
+      .filter((b: Batch) => b.words.length > 0)
       .map((b: Batch) => {
         ctx.progress.addRows(b.words.length);
+        for (const d of ctx.decorators) b = d(b);
         return b;
       });
   });
+}
+
+/**
+ * Drops rows whose word appeared before (the first occurrence wins) and renumbers rows so that
+ * `start` counts unique words. The count of dropped rows goes to the report (warned once by run).
+ * Memory: one Set entry per distinct word for the length of the pass.
+ */
+function dropDuplicates(ctx: RunContext): (b: Batch) => Batch {
+  const seen = new Set<string>();
+  let next = 0;
+  let dropped = 0;
+  return (b) => {
+    const n = b.words.length;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      const word = b.words[i]!;
+      if (seen.has(word)) continue;
+      seen.add(word);
+      if (w !== i) {
+        b.words[w] = word;
+        b.vectors.copyWithin(w * b.dim, i * b.dim, (i + 1) * b.dim);
+        if (b.counts) b.counts[w] = b.counts[i]!;
+      }
+      w++;
+    }
+    if (w !== n) {
+      dropped += n - w;
+      b.words.length = w;
+      b.vectors = b.vectors.subarray(0, w * b.dim);
+      if (b.counts) b.counts = b.counts.subarray(0, w);
+      ctx.report.input.duplicates = Math.max(ctx.report.input.duplicates, dropped);
+    }
+    b.start = next;
+    next += w;
+    return b;
+  };
 }

@@ -22,7 +22,7 @@ export class OutputFile {
     /** Where the file ends up ('-' for standard output). */
     readonly target: string,
     private readonly tmp: string | undefined,
-    private readonly fh: fs.promises.FileHandle | undefined,
+    private fh: fs.promises.FileHandle | undefined,
   ) {}
 
   /** Opens a temporary file in the target's folder; checks the folder exists and is writable. */
@@ -90,6 +90,37 @@ export class OutputFile {
         if (e.code === 'EPIPE') this.stdoutClosed = true;
         else throw new OutputError(`write failed: ${e.code ?? String(e)}`, { file: 'standard output' });
       });
+    }
+  }
+
+  /**
+   * Replaces the first `oldLength` bytes written with `prefix` (a header whose row count changed).
+   * Rewrites the temporary file once; not possible on standard output.
+   */
+  async replacePrefix(oldLength: number, prefix: Uint8Array): Promise<void> {
+    await this.flush();
+    if (!this.fh || !this.tmp) {
+      throw new OutputError('cannot correct the header on standard output (duplicate words were dropped); write to a file instead', {
+        file: 'standard output',
+      });
+    }
+    await this.fh.close();
+    const next = this.tmp + '.2';
+    track(next);
+    try {
+      const w = await fs.promises.open(next, 'w', 0o644);
+      await w.write(prefix);
+      const r = fs.createReadStream(this.tmp, { start: oldLength });
+      for await (const chunk of r) await w.write(chunk as Buffer);
+      await w.close();
+      await fs.promises.rename(next, this.tmp);
+      release(next);
+      this.fh = await fs.promises.open(this.tmp, 'a');
+      this.written += prefix.length - oldLength;
+    } catch (e) {
+      await fs.promises.rm(next, { force: true });
+      release(next);
+      throw new OutputError(`rewriting the header failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.target });
     }
   }
 

@@ -80,6 +80,8 @@ export async function run(p: Pipeline): Promise<RunContext> {
     const t = performance.now();
     await drain(stream);
     ctx.progress.end();
+    const dups = ctx.report.input.duplicates;
+    if (dups > 0) ctx.warn(`${dups} duplicate word${dups === 1 ? '' : 's'} dropped (the first occurrence of each was kept)`);
     addTime(ctx, 'stream', performance.now() - t);
     for (const s of stages) {
       if (!s.finish) continue;

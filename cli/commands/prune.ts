@@ -1,0 +1,69 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../pipeline/errors.js';
+import { formatNames } from '../../stages/formats/index.js';
+import { ROW_FORMATS } from '../../stages/serialize.js';
+import type { GraphSpec } from '../graph.js';
+import type { StageSpec } from '../registry.js';
+import { guessOutputFormat } from '../output-format.js';
+import { runOptions, runWithSummary, type RunFlags } from './common.js';
+
+export interface PruneArgs extends RunFlags {
+  input: string;
+  output: string;
+  keep: number;
+  method: string;
+  from?: string;
+  to?: string;
+  layout: string;
+  mapping?: string;
+  counts?: string;
+  printGraph?: boolean;
+}
+
+/** The stage graph for a prune run. */
+export function pruneGraph(a: PruneArgs): GraphSpec {
+  const stages: StageSpec[] = [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }];
+  if (a.counts) stages.push({ stage: 'counts', file: a.counts });
+  if (a.method !== 'topn') throw new UsageError(`unknown --method "${a.method}"`);
+  stages.push({ stage: 'rank', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) });
+  stages.push({ stage: 'assign' });
+  const to = guessOutputFormat(a.output, a.to, a.from);
+  stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}) });
+  const g: GraphSpec = { input: a.input, stages };
+  if (a.threads !== undefined) g.threads = a.threads;
+  return g;
+}
+
+export const pruneCommand: CommandModule<object, PruneArgs> = {
+  command: 'prune <input>',
+  describe: 'keep N vectors and map every other word to its nearest kept vector',
+  builder: (y: Argv) =>
+    runOptions(y)
+      .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
+      .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
+      .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
+      .option('method', { type: 'string', choices: ['topn'], default: 'topn', describe: 'topn: keep the N most frequent words, map the rest to the nearest by cosine' })
+      .option('from', { type: 'string', choices: formatNames(), describe: 'input format (default: detected from content)' })
+      .option('to', {
+        type: 'string',
+        choices: [...ROW_FORMATS],
+        describe: 'output format (default: from the output name: .bin w2v-bin, .txt/.vec w2v-text; else the input format)',
+      })
+      .option('layout', {
+        type: 'string',
+        choices: ['expanded', 'kept'],
+        default: 'expanded',
+        describe: 'expanded: every input word with the vector it now maps to; kept: only the kept rows',
+      })
+      .option('mapping', { type: 'string', describe: 'also write word<TAB>kept word<TAB>cosine for every mapped word' })
+      .option('counts', { type: 'string', describe: 'rank by a word<TAB>count file (any order; missing words count 0) instead of file order' })
+      .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' }) as unknown as Argv<PruneArgs>,
+  handler: async (a: ArgumentsCamelCase<PruneArgs>) => {
+    const g = pruneGraph(a);
+    if (a.printGraph) {
+      process.stdout.write(JSON.stringify(g, null, 2) + '\n');
+      return;
+    }
+    await runWithSummary(g, a);
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * Counts from a `word<TAB>count` file (any order). Attaches a counts column to every pass, so the
+ * rank stage can select by frequency. Words missing from the file count 0; a word listed twice
+ * adds up. Memory: one Map entry per word of the file.
+ */
+import fs from 'node:fs';
+import type { Batch } from '../pipeline/batch.js';
+import { InputError } from '../pipeline/errors.js';
+import type { Stage } from '../pipeline/stage.js';
+import { wordFromBytes } from '../pipeline/words.js';
+
+export interface CountsOptions {
+  /** Path of the counts file. */
+  file: string;
+}
+
+/** Reads a counts file into a map from byte-string word to count. */
+export async function readCountsFile(file: string): Promise<Map<string, number>> {
+  let data: Buffer;
+  try {
+    data = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new InputError(`cannot read counts file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+  }
+  const counts = new Map<string, number>();
+  let s = 0;
+  let line = 1;
+  while (s < data.length) {
+    let e = data.indexOf(0x0a, s);
+    if (e < 0) e = data.length;
+    let end = e;
+    if (end > s && data[end - 1] === 0x0d) end--;
+    if (end > s) {
+      const tab = data.indexOf(0x09, s);
+      if (tab < 0 || tab >= end) throw new InputError('expected `word<TAB>count`', { file, line, offset: s });
+      if (tab === s) throw new InputError('empty word before the tab', { file, line, offset: s });
+      const text = data.toString('latin1', tab + 1, end).trim();
+      const n = /^\d+(\.\d+)?([eE][+]?\d+)?$/.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(n)) {
+        throw new InputError(`count is not a non-negative number: ${JSON.stringify(text.slice(0, 40))}`, { file, line, offset: tab + 1 });
+      }
+      const w = wordFromBytes(data, s, tab);
+      counts.set(w, (counts.get(w) ?? 0) + n);
+    }
+    s = e + 1;
+    line++;
+  }
+  if (counts.size === 0) throw new InputError('counts file has no entries', { file });
+  return counts;
+}
+
+/** Stage: attach counts from a file to every batch of every pass. */
+export function countsStage(opts: CountsOptions): Stage {
+  return {
+    name: 'counts',
+    needs: ['model'],
+    provides: ['counts'],
+    async open(ctx) {
+      const counts = await readCountsFile(opts.file);
+      let matched = 0;
+      ctx.decorators.push((b: Batch) => {
+        const c = new Float64Array(b.words.length);
+        for (let i = 0; i < b.words.length; i++) {
+          const v = counts.get(b.words[i]!);
+          if (v !== undefined) {
+            c[i] = v;
+            matched++;
+          }
+        }
+        b.counts = c;
+        return b;
+      });
+      ctx.report.counts = { file: opts.file, words: counts.size, matched: () => matched };
+    },
+  };
+}

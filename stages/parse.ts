@@ -1,0 +1,38 @@
+/**
+ * Parse: detects the format (or takes `from`), opens the reader (headers are validated against
+ * the file size here, before anything is allocated) and streams the rows as batches.
+ */
+import { openPass } from '../pipeline/context.js';
+import type { Capability, Stage } from '../pipeline/stage.js';
+import { openModel } from './formats/index.js';
+
+export interface ParseOptions {
+  /** Input format name; detected from content when absent. */
+  from?: string;
+}
+
+export function parseStage(opts: ParseOptions = {}): Stage {
+  return {
+    name: 'parse',
+    async open(ctx) {
+      const model = await openModel(ctx.source, opts.from);
+      ctx.model = model;
+      const rows = model.info.rows ?? (await model.countRows());
+      ctx.report.input = {
+        file: ctx.source.name,
+        format: model.info.format,
+        bytes: ctx.source.size,
+        rows,
+        dim: model.info.dim,
+        duplicates: 0,
+      };
+      const caps: Capability[] = ['model'];
+      if (model.info.hasCounts) caps.push('counts');
+      if (model.subwords) caps.push('subwords');
+      return caps;
+    },
+    transform(_input, ctx) {
+      return openPass(ctx, 'read');
+    },
+  };
+}

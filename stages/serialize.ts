@@ -1,0 +1,134 @@
+/**
+ * Serialize: writes the result atomically (temporary file renamed at the end) in the chosen
+ * format and layout, and optionally the mapping file `word<TAB>kept word<TAB>cosine` for every
+ * word that was mapped to another row.
+ *   expanded: every input word in input order with the vector of its row (loads anywhere).
+ *   kept:     only the kept rows, labelled.
+ * Without a kept table (convert) every word is written with its own vector.
+ */
+import type { Batch } from '../pipeline/batch.js';
+import type { RunContext } from '../pipeline/context.js';
+import { UsageError } from '../pipeline/errors.js';
+import { OutputFile } from '../pipeline/output.js';
+import type { Stage } from '../pipeline/stage.js';
+import { fromPromise } from '../pipeline/stream.js';
+import { TextWriter } from './formats/text.js';
+import { Word2vecBinWriter } from './formats/word2vec-bin.js';
+
+export type Layout = 'expanded' | 'kept';
+
+export interface SerializeOptions {
+  /** Output path, or '-' for standard output. */
+  output: string;
+  /** 'w2v-text' | 'w2v-bin' | 'glove'. */
+  to: string;
+  layout?: Layout;
+  /** Path of the mapping file to write, if any. */
+  mapping?: string;
+}
+
+interface RowWriter {
+  begin(rows: number, dim: number): Promise<void>;
+  writeRows(words: readonly string[], vectors: Float32Array, dim: number, rowIndex?: Int32Array): Promise<void>;
+  end(dim: number): Promise<void>;
+  readonly written: number;
+}
+
+export const ROW_FORMATS = ['w2v-text', 'w2v-bin', 'glove'] as const;
+
+function rowWriter(to: string, out: OutputFile): RowWriter {
+  switch (to) {
+    case 'w2v-text':
+      return new TextWriter(out, true);
+    case 'glove':
+      return new TextWriter(out, false);
+    case 'w2v-bin':
+      return new Word2vecBinWriter(out);
+    default:
+      throw new UsageError(`cannot write format "${to}"; choose one of ${ROW_FORMATS.join(', ')}`);
+  }
+}
+
+export function serializeStage(opts: SerializeOptions): Stage {
+  const layout = opts.layout ?? 'expanded';
+  if (layout !== 'expanded' && layout !== 'kept') throw new UsageError(`--layout must be expanded or kept, got "${layout}"`);
+  if (!(ROW_FORMATS as readonly string[]).includes(opts.to)) {
+    throw new UsageError(`cannot write format "${opts.to}" here; choose one of ${ROW_FORMATS.join(', ')}`);
+  }
+  let out: OutputFile | undefined;
+  let map: OutputFile | undefined;
+  let writer: RowWriter | undefined;
+  let rows = 0;
+  let hasKept = false;
+
+  const writeBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
+    const kept = ctx.kept;
+    if (layout === 'expanded') {
+      if (hasKept) {
+        if (!b.target) throw new Error('serialize: rows reached the writer without a target row');
+        await writer!.writeRows(b.words, kept!.vectors, b.dim, b.target);
+      } else await writer!.writeRows(b.words, b.vectors, b.dim);
+    }
+    if (map && kept && b.target) {
+      const lines: string[] = [];
+      for (let i = 0; i < b.words.length; i++) {
+        const t = b.target[i]!;
+        if (kept.sourceRow[t] === b.start + i) continue;
+        lines.push(`${b.words[i]}\t${kept.labels[t]}\t${b.score![i]!.toFixed(6)}`);
+      }
+      if (lines.length) await map.write(Buffer.from(lines.join('\n') + '\n', 'latin1'));
+    }
+    return b;
+  };
+
+  return {
+    name: 'serialize',
+    needs: ['model'],
+    provides: ['output'],
+    async open(ctx, have) {
+      hasKept = have.has('kept');
+      if (layout === 'kept' && !hasKept) throw new UsageError('stage "serialize": layout "kept" needs a kept table (a rank, cover or k-means stage)');
+      if (hasKept && !have.has('assigned')) throw new UsageError('stage "serialize": rows must be assigned before writing (add an assign stage)');
+      if (opts.mapping && !hasKept) throw new UsageError('stage "serialize": a mapping file needs a kept table');
+      if (opts.mapping && opts.mapping === opts.output) throw new UsageError('the mapping file and the output are the same path');
+      rows = layout === 'expanded' ? await ctx.model!.countRows() : 0;
+      out = await OutputFile.open(opts.output);
+      if (opts.mapping) map = await OutputFile.open(opts.mapping);
+      writer = rowWriter(opts.to, out);
+    },
+    transform(input, ctx) {
+      let begun = false;
+      return input.flatMap((b: Batch) =>
+        fromPromise(
+          (async () => {
+            if (!begun && layout === 'expanded') {
+              begun = true;
+              await writer!.begin(rows, b.dim);
+            }
+            return writeBatch(ctx, b);
+          })(),
+        ),
+      );
+    },
+    async finish(ctx) {
+      const dim = ctx.model!.info.dim;
+      if (layout === 'kept') {
+        const k = ctx.kept!;
+        await writer!.begin(k.size, dim);
+        await writer!.writeRows(k.labels.slice(0, k.size), k.vectors, dim);
+      } else if (writer!.written === 0) {
+        await writer!.begin(0, dim);
+      }
+      await writer!.end(dim);
+      await out!.commit();
+      await map?.commit();
+      ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: out!.bytes, rows: writer!.written };
+      if (map) ctx.report.mappingFile = opts.mapping;
+    },
+    async abort() {
+      await out?.abort();
+      await map?.abort();
+    },
+  };
+}
+
