@@ -1,0 +1,75 @@
+/**
+ * fastText dense matrix: int64 rows, int64 cols, then rows x cols little-endian float32, row-major.
+ * Only the layout is read when opening; rows are read at their offsets on demand.
+ */
+import { InputError } from '../../../pipeline/errors.js';
+import type { Source } from '../../../pipeline/source.js';
+import type { Cursor } from './cursor.js';
+
+export interface DenseLayout {
+  kind: 'dense';
+  /** File offset of the matrix header (the rows field). */
+  offset: number;
+  rows: number;
+  cols: number;
+  /** File offset of row 0. */
+  dataOffset: number;
+  /** File offset just after the matrix. */
+  end: number;
+}
+
+/** Reads a dense matrix header at the cursor and skips its data; checks the data fits the file. */
+export async function readDenseLayout(c: Cursor, what: string, dim: number): Promise<DenseLayout> {
+  const offset = c.pos;
+  const rows = await c.i64(`${what} row count`);
+  const cols = await c.i64(`${what} column count`);
+  if (rows < 0) throw c.error(`${what} has ${rows} rows; expected 0 or more`, offset);
+  if (cols !== dim) throw c.error(`${what} has ${cols} columns; the header gives dimension ${dim}`, offset + 8);
+  const bytes = rows * cols * 4;
+  if (bytes > c.remaining) {
+    throw c.error(
+      `${what} claims ${rows} x ${cols} float32 (${bytes} bytes); only ${c.remaining} bytes are left in the file`,
+      offset,
+    );
+  }
+  const dataOffset = c.pos;
+  c.skip(bytes);
+  return { kind: 'dense', offset, rows, cols, dataOffset, end: c.pos };
+}
+
+/**
+ * Rows [start, start + count) as float32, written into `out` at `outOffset` (floats) or into a new
+ * array. Non-finite values are reported with their offset.
+ */
+export async function readDenseRows(
+  source: Source,
+  m: DenseLayout,
+  start: number,
+  count: number,
+  part: string,
+  out?: Float32Array,
+  outOffset = 0,
+): Promise<Float32Array> {
+  if (start < 0 || count < 0 || start + count > m.rows) throw new RangeError(`rows [${start}, ${start + count}) outside 0..${m.rows}`);
+  const n = count * m.cols;
+  const dst = out ?? new Float32Array(n);
+  if (n === 0) return dst;
+  const at = m.dataOffset + start * m.cols * 4;
+  const buf = await source.read(at, n * 4);
+  if (buf.length < n * 4) {
+    throw new InputError(`file ends inside the matrix (read ${buf.length} of ${n * 4} bytes)`, { file: source.name, offset: at + buf.length, part });
+  }
+  new Uint8Array(dst.buffer, dst.byteOffset + outOffset * 4, n * 4).set(buf);
+  for (let k = outOffset, e = outOffset + n; k < e; k++) {
+    const v = dst[k]!;
+    if (v - v !== 0) {
+      const i = k - outOffset;
+      throw new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${v})`, {
+        file: source.name,
+        offset: at + i * 4,
+        part,
+      });
+    }
+  }
+  return dst;
+}

@@ -1,0 +1,169 @@
+/**
+ * fastText product quantization (the `.ftz` input matrix): the product quantizer and the quantized
+ * matrix that uses it. This module owns the format of both; a writer belongs here too.
+ *
+ * Product quantizer: int32 dim, int32 nsubq, int32 dsub, int32 lastdsub, then dim x 256 float32
+ * centroids. Sub-quantizer m < nsubq-1 covers dims [m*dsub, m*dsub + dsub) and its centroid k
+ * starts at float (m*256 + k)*dsub; the last one covers `lastdsub` dims and its centroid k starts
+ * at m*256*dsub + k*lastdsub. So dim = (nsubq-1)*dsub + lastdsub, 1 <= lastdsub <= dsub.
+ *
+ * Quantized matrix: uint8 qnorm, int64 rows, int64 cols, int32 codesize (= rows x nsubq), the codes
+ * (nsubq bytes per row), the product quantizer; if qnorm: rows bytes of norm codes and a second
+ * quantizer of dim 1 (256 scalar norms). Row t = norm(t) x concat(centroid of code[t][m]).
+ */
+import { InputError } from '../../../pipeline/errors.js';
+import type { Source } from '../../../pipeline/source.js';
+import type { Cursor } from './cursor.js';
+
+/** Centroids per sub-quantizer (fixed by the format). */
+export const KSUB = 256;
+
+export interface ProductQuantizer {
+  dim: number;
+  nsubq: number;
+  dsub: number;
+  lastdsub: number;
+  /** dim x 256 floats in the layout above. */
+  centroids: Float32Array;
+}
+
+/** First float of centroid `k` of sub-quantizer `m`. */
+export function centroidOffset(pq: ProductQuantizer, m: number, k: number): number {
+  return m === pq.nsubq - 1 ? m * KSUB * pq.dsub + k * pq.lastdsub : (m * KSUB + k) * pq.dsub;
+}
+
+/**
+ * Adds `alpha` x (decoded row of `codes[codeOffset .. + nsubq)`) to `out[outOffset .. + dim)`.
+ * Cost: dim multiply-adds.
+ */
+export function addCode(pq: ProductQuantizer, codes: Uint8Array, codeOffset: number, alpha: number, out: Float32Array, outOffset: number): void {
+  const { nsubq, dsub, centroids } = pq;
+  const a = Math.fround(alpha);
+  for (let m = 0; m < nsubq; m++) {
+    const c = centroidOffset(pq, m, codes[codeOffset + m]!);
+    const d = m === nsubq - 1 ? pq.lastdsub : dsub;
+    const o = outOffset + m * dsub;
+    for (let n = 0; n < d; n++) out[o + n]! += Math.fround(a * centroids[c + n]!);
+  }
+}
+
+/** Reads a product quantizer at the cursor; `dim` is the dimension it must have. */
+export async function readProductQuantizer(c: Cursor, what: string, dim: number): Promise<ProductQuantizer> {
+  const at = c.pos;
+  const qdim = await c.i32(`${what} dimension`);
+  const nsubq = await c.i32(`${what} sub-quantizer count`);
+  const dsub = await c.i32(`${what} sub-vector size`);
+  const lastdsub = await c.i32(`${what} last sub-vector size`);
+  if (qdim !== dim) throw c.error(`${what} has dimension ${qdim}; expected ${dim}`, at);
+  if (dsub < 1 || dsub > dim) throw c.error(`${what} has sub-vectors of ${dsub} dims; expected 1 to ${dim}`, at + 8);
+  if (lastdsub < 1 || lastdsub > dsub) {
+    throw c.error(`${what} has a last sub-vector of ${lastdsub} dims; expected 1 to ${dsub} (the sub-vector size)`, at + 12);
+  }
+  if (nsubq < 1 || (nsubq - 1) * dsub + lastdsub !== dim) {
+    throw c.error(
+      `${what} sizes are impossible: ${nsubq} sub-quantizers of ${dsub} dims (last ${lastdsub}) do not cover dimension ${dim}`,
+      at + 4,
+    );
+  }
+  const n = dim * KSUB;
+  if (n * 4 > c.remaining) {
+    throw c.error(`${what} needs ${n * 4} bytes of centroids; only ${c.remaining} bytes are left in the file`, c.pos);
+  }
+  const cAt = c.pos;
+  const centroids = await c.f32s(n, `${what} centroids`);
+  for (let k = 0; k < n; k++) {
+    const v = centroids[k]!;
+    if (v - v !== 0) throw c.error(`${what} centroid value ${k} is ${v}`, cAt + k * 4);
+  }
+  return { dim, nsubq, dsub, lastdsub, centroids };
+}
+
+export interface QuantLayout {
+  kind: 'quantized';
+  /** File offset of the matrix (the qnorm byte). */
+  offset: number;
+  rows: number;
+  cols: number;
+  qnorm: boolean;
+  /** File offset of row 0's codes; row t's codes are nsubq bytes at codesOffset + t*nsubq. */
+  codesOffset: number;
+  pq: ProductQuantizer;
+  /** File offset of the norm codes (one byte per row) when qnorm. */
+  normCodesOffset: number;
+  /** 256 norms (dim-1 quantizer) when qnorm. */
+  norms?: Float32Array;
+  end: number;
+}
+
+/** Reads a quantized matrix at the cursor: the layout and quantizers, not the codes. */
+export async function readQuantLayout(c: Cursor, what: string, dim: number): Promise<QuantLayout> {
+  const offset = c.pos;
+  const qnorm = await c.bool(`${what} norm-quantization flag`);
+  const rowsAt = c.pos;
+  const rows = await c.i64(`${what} row count`);
+  const cols = await c.i64(`${what} column count`);
+  const sizeAt = c.pos;
+  const codesize = await c.i32(`${what} code size`);
+  if (rows < 0) throw c.error(`${what} has ${rows} rows; expected 0 or more`, rowsAt);
+  if (cols !== dim) throw c.error(`${what} has ${cols} columns; the header gives dimension ${dim}`, rowsAt + 8);
+  if (codesize < 0) throw c.error(`${what} code size is ${codesize}; expected 0 or more`, sizeAt);
+  if (codesize > c.remaining) {
+    throw c.error(`${what} claims ${codesize} bytes of codes; only ${c.remaining} bytes are left in the file`, sizeAt);
+  }
+  const codesOffset = c.pos;
+  c.skip(codesize);
+  const pqAt = c.pos;
+  const pq = await readProductQuantizer(c, `${what} product quantizer`, dim);
+  if (codesize !== rows * pq.nsubq) {
+    throw c.error(`${what} has ${codesize} bytes of codes; ${rows} rows x ${pq.nsubq} sub-quantizers need ${rows * pq.nsubq}`, pqAt);
+  }
+  let normCodesOffset = 0;
+  let norms: Float32Array | undefined;
+  if (qnorm) {
+    if (rows > c.remaining) {
+      throw c.error(`${what} needs ${rows} bytes of norm codes; only ${c.remaining} bytes are left in the file`, c.pos);
+    }
+    normCodesOffset = c.pos;
+    c.skip(rows);
+    const npqAt = c.pos;
+    const npq = await readProductQuantizer(c, `${what} norm quantizer`, 1);
+    if (npq.nsubq !== 1) throw c.error(`${what} norm quantizer has ${npq.nsubq} sub-quantizers; expected 1`, npqAt + 4);
+    norms = npq.centroids;
+  }
+  return { kind: 'quantized', offset, rows, cols, qnorm, codesOffset, pq, normCodesOffset, norms, end: c.pos };
+}
+
+/** Decodes rows [start, start + count) into `out` at `outOffset` (floats) or a new array. */
+export async function readQuantRows(
+  source: Source,
+  m: QuantLayout,
+  start: number,
+  count: number,
+  part: string,
+  out?: Float32Array,
+  outOffset = 0,
+): Promise<Float32Array> {
+  if (start < 0 || count < 0 || start + count > m.rows) throw new RangeError(`rows [${start}, ${start + count}) outside 0..${m.rows}`);
+  const dim = m.cols;
+  const dst = out ?? new Float32Array(count * dim);
+  if (count === 0) return dst;
+  dst.fill(0, outOffset, outOffset + count * dim);
+  const nsubq = m.pq.nsubq;
+  const at = m.codesOffset + start * nsubq;
+  const codes = await source.read(at, count * nsubq);
+  if (codes.length < count * nsubq) {
+    throw new InputError('file ends inside the quantized codes', { file: source.name, offset: at + codes.length, part });
+  }
+  let normCodes: Buffer | undefined;
+  if (m.qnorm) {
+    normCodes = await source.read(m.normCodesOffset + start, count);
+    if (normCodes.length < count) {
+      throw new InputError('file ends inside the norm codes', { file: source.name, offset: m.normCodesOffset + start + normCodes.length, part });
+    }
+  }
+  for (let r = 0; r < count; r++) {
+    const alpha = normCodes ? m.norms![normCodes[r]!]! : 1;
+    addCode(m.pq, codes, r * nsubq, alpha, dst, outOffset + r * dim);
+  }
+  return dst;
+}
