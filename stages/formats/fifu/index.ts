@@ -1,0 +1,23 @@
+/**
+ * The finalfusion codec ('fifu'): registers the format and gathers the reader and writers.
+ * One module per chunk kind (header, simple-vocab, bucket-vocab, explicit-vocab, ndarray,
+ * quantized, norms, metadata) holds that chunk's read and write side.
+ */
+import type { ModelReader } from '../../../pipeline/model.js';
+import { registerFormat, type FormatCodec } from '../registry.js';
+import { MAGIC } from './header.js';
+import { openFifu } from './reader.js';
+
+export const fifuCodec: FormatCodec = {
+  name: 'fifu',
+  description: "finalfusion: 'FiFu' chunks (simple, bucket, fastText and explicit subword vocabularies; dense or quantized storage)",
+  detect(head) {
+    return head.length >= 4 && head.subarray(0, 4).toString('latin1') === MAGIC ? 2 : 0;
+  },
+  open: (source): Promise<ModelReader> => openFifu(source),
+};
+
+registerFormat(fifuCodec);
+
+export { openFifu, type FifuReader, type FifuOpenOptions } from './reader.js';
+export { toToml, type TomlTable, type TomlValue } from './metadata.js';
