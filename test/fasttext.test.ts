@@ -119,7 +119,9 @@ async function checkAgainstFastText(file: string, unknown: string[], opts?: Para
   expect(unk.maxAbs).toBeLessThanOrEqual(1e-4);
   expect(unk.outside).toBe(0);
   // Unknown words really used n-gram rows (not all zero), except those without n-grams.
-  if (m.subwords) expect(unknown.filter((w) => U.get(w)!.some((v) => v !== 0)).length).toBe(unknown.length);
+  for (const w of unknown) {
+    if (m.indexer.indices(w).length > 0) expect(U.get(w)!.some((v) => v !== 0), w).toBe(true);
+  }
   // vectorFor of known words equals the pass, bit for bit.
   const sample = words.slice(0, 25);
   const kv = await m.vectorsFor(sample);
@@ -284,5 +286,338 @@ describe.skipIf(!HAVE_FASTTEXT)('models trained with fasttext skipgram', () => {
     expect(e2).toBeInstanceOf(InputError);
     expect(e2.message).toMatch(/labels.*supervised.*not supported/);
     expect(e2.where.offset).toBe(64 + 8);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The old layout (no magic number): gensim reads it, fastText 0.9.2 does not.
+
+const GENSIM_PEER = `
+import sys, json
+import numpy as np
+from gensim.models.fasttext import load_facebook_vectors
+req = json.load(sys.stdin)
+enc = req['encoding']
+wv = load_facebook_vectors(req['path'], encoding=enc)
+vec = [[float(x) for x in wv[bytes.fromhex(h).decode(enc)]] for h in req['words']]
+print(json.dumps({
+  'vocab': [w.encode(enc).hex() for w in wv.index_to_key],
+  'vectors': vec,
+  'vocabRows': np.asarray(wv.vectors_vocab, dtype=np.float64).ravel().tolist(),
+  'ngramRows': np.asarray(wv.vectors_ngrams, dtype=np.float64).ravel().tolist(),
+}))
+`;
+
+interface GensimAnswer {
+  vocab: string[];
+  vectors: number[][];
+  vocabRows: number[];
+  ngramRows: number[];
+}
+
+function gensim(file: string, encoding: string, words: readonly string[]): GensimAnswer {
+  const r = spawnSync('/usr/bin/python3', ['-c', GENSIM_PEER], {
+    input: JSON.stringify({ path: file, encoding, words: words.map((w) => Buffer.from(w, 'latin1').toString('hex')) }),
+    maxBuffer: 1 << 28,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`gensim failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as GensimAnswer;
+}
+
+/** The same model in the version-12 layout: magic, version, pruneidx_size -1, quant flags 0. */
+function toVersion12(file: string, m: FastTextModel): Buffer {
+  const b = fs.readFileSync(file);
+  const { input, output } = m.layout;
+  const i32 = (v: number) => {
+    const x = Buffer.alloc(4);
+    x.writeInt32LE(v);
+    return x;
+  };
+  const i64 = (v: number) => {
+    const x = Buffer.alloc(8);
+    x.writeBigInt64LE(BigInt(v));
+    return x;
+  };
+  return Buffer.concat([
+    i32(793712314),
+    i32(12),
+    b.subarray(0, 56 + 20),
+    i64(-1),
+    b.subarray(56 + 20, m.layout.dictionary.end),
+    Buffer.of(0),
+    b.subarray(input.offset, input.end),
+    Buffer.of(0),
+    b.subarray(output.offset, output.end),
+  ]);
+}
+
+const isAscii = (w: string) => /^[\x00-\x7f]*$/.test(w);
+
+describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gensim load_facebook_vectors', () => {
+  const cases = [
+    { file: 'lee_fasttext.bin', encoding: 'utf-8', unknown: ['governmentally', 'zzzq', 'Australiansk'], words: 1762 },
+    { file: 'non_ascii_fasttext.bin', encoding: 'utf-8', unknown: [T('kteréhož'), T('příliš'), 'qq'], words: 171 },
+    // gensim decodes cp852 and hashes the UTF-8 of the decoded text, so only ASCII words can agree
+    // with it; fastText (on the same file in the version-12 layout) checks every word below.
+    { file: 'cp852_fasttext.bin', encoding: 'cp852', unknown: ['zzzq', 'podlex', 'jenom'], words: 171 },
+  ];
+  for (const c of cases) {
+    test(c.file, async () => {
+      const file = fixture('gensim', c.file);
+      const m = await open(file);
+      expect(m.layout.header.layout).toBe('old');
+      expect(m.nwords).toBe(c.words);
+      const ours = await passVectors(m);
+      const words = m.dictionary.words.slice(0, m.nwords);
+      const compared = c.encoding === 'cp852' ? words.filter(isAscii) : words;
+      const g = gensim(file, c.encoding, [...compared, ...c.unknown]);
+      // Same dictionary, same raw rows.
+      expect(g.vocab.map((h) => Buffer.from(h, 'hex').toString('latin1'))).toEqual(words);
+      const raw = await m.readInputRows(0, m.nwords + m.tableRows);
+      expect(Array.from(raw.subarray(0, m.nwords * m.dim))).toEqual(g.vocabRows);
+      expect(Array.from(raw.subarray(m.nwords * m.dim))).toEqual(g.ngramRows);
+      // Word vectors (known words, then unknown words).
+      const unk = await m.vectorsFor(c.unknown);
+      let maxAbs = 0;
+      [...compared, ...c.unknown].forEach((w, i) => {
+        const o = i < compared.length ? ours.get(w)! : unk.subarray((i - compared.length) * m.dim, (i - compared.length + 1) * m.dim);
+        g.vectors[i]!.forEach((v, d) => (maxAbs = Math.max(maxAbs, Math.abs(v - o[d]!))));
+      });
+      expect(maxAbs).toBeLessThanOrEqual(1e-5);
+      if (words.includes('</s>')) {
+        // The old layout gives </s> n-grams like any word (gensim and the fastText of that time).
+        expect(m.indexer.indices('</s>').length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  test.skipIf(!HAVE_FASTTEXT)('every word, through fastText on the same files in the version-12 layout', async () => {
+    const dir = tmpDir('pp-ft-old-');
+    try {
+      for (const c of cases) {
+        const file = fixture('gensim', c.file);
+        const m = await open(file);
+        const v12 = path.join(dir, c.file);
+        fs.writeFileSync(v12, toVersion12(file, m));
+        const ours = await passVectors(m);
+        // </s> is the one word whose n-grams differ between the layouts (none in version 12).
+        const words = m.dictionary.words.slice(0, m.nwords).filter((w) => queryable(w) && w !== '</s>');
+        const known = compareAll((w) => ours.get(w), fasttextVectors(v12, words));
+        expect(known.n).toBe(words.length);
+        expect(known.maxAbs, c.file).toBeLessThanOrEqual(1e-4);
+        expect(known.outside, c.file).toBe(0);
+        const unknown = c.encoding === 'cp852' ? [Buffer.from([0x6b, 0x74, 0x65, 0x72, 0xec, 0x6d]).toString('latin1'), 'zzzq'] : c.unknown;
+        const uv = await m.vectorsFor(unknown);
+        const unk = compareAll((w) => uv.subarray(unknown.indexOf(w) * m.dim, (unknown.indexOf(w) + 1) * m.dim), fasttextVectors(v12, unknown));
+        expect(unk.maxAbs, c.file).toBeLessThanOrEqual(1e-4);
+        expect(unk.outside, c.file).toBe(0);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Quantized (.ftz) files built here from known centroids and codes.
+
+interface FtzSpec {
+  dim: number;
+  dsub: number;
+  words: string[];
+  minn: number;
+  maxn: number;
+  bucket: number;
+  /** Pruned: bucket -> n-gram row pairs; undefined = not pruned (rows = words + bucket). */
+  prune?: [number, number][];
+  qnorm: boolean;
+  seed: number;
+  /** Overrides of the product quantizer header (dim, nsubq, dsub, lastdsub). */
+  pqHeader?: [number, number, number, number];
+  codesizeDelta?: number;
+  codesize?: number;
+}
+
+interface Ftz {
+  bytes: Buffer;
+  /** Expected decoded input rows, computed from the centroids and codes chosen here. */
+  rows: number[][];
+  offsets: { dictionary: number; input: number; codesize: number; pq: number };
+}
+
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function buildFtz(spec: FtzSpec): Ftz {
+  const { dim, dsub, words } = spec;
+  const rnd = lcg(spec.seed);
+  const nsubq = Math.ceil(dim / dsub);
+  const lastdsub = dim - (nsubq - 1) * dsub;
+  const subDims = (m: number) => (m === nsubq - 1 ? lastdsub : dsub);
+  // centroid[m][k] = the sub-vector of sub-quantizer m, centroid k
+  const centroid = Array.from({ length: nsubq }, (_, m) =>
+    Array.from({ length: 256 }, () => Array.from({ length: subDims(m) }, () => Math.fround(rnd() * 2 - 1))),
+  );
+  const norms = Array.from({ length: 256 }, () => Math.fround(0.5 + rnd()));
+  const tableRows = spec.prune ? spec.prune.length : spec.bucket;
+  const m = words.length + tableRows;
+  const codes = Array.from({ length: m }, () => Array.from({ length: nsubq }, () => Math.floor(rnd() * 256)));
+  const normCodes = Array.from({ length: m }, () => Math.floor(rnd() * 256));
+  const rows = codes.map((code, t) => {
+    const alpha = spec.qnorm ? norms[normCodes[t]!]! : 1;
+    return code.flatMap((k, mm) => centroid[mm]![k]!.map((c) => Math.fround(alpha * c)));
+  });
+
+  const parts: Buffer[] = [];
+  let size = 0;
+  const put = (b: Buffer) => {
+    parts.push(b);
+    size += b.length;
+  };
+  const i32 = (...v: number[]) => {
+    const b = Buffer.alloc(4 * v.length);
+    v.forEach((x, i) => b.writeInt32LE(x, 4 * i));
+    put(b);
+  };
+  const i64 = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
+    put(b);
+  };
+  const f32 = (v: number[]) => put(Buffer.from(new Float32Array(v).buffer));
+  i32(793712314, 12);
+  i32(dim, 5, 5, 1, 5, 1, 2, 2, spec.bucket, spec.minn, spec.maxn, 100);
+  const t = Buffer.alloc(8);
+  t.writeDoubleLE(1e-4);
+  put(t);
+  const dictionary = size;
+  i32(words.length, words.length, 0);
+  i64(1000);
+  i64(spec.prune ? spec.prune.length : -1);
+  words.forEach((w, i) => {
+    put(Buffer.concat([Buffer.from(w, 'latin1'), Buffer.of(0)]));
+    i64(100 - i);
+    put(Buffer.of(0));
+  });
+  for (const [k, r] of spec.prune ?? []) i32(k, r);
+  put(Buffer.of(1)); // quantized input
+  const input = size;
+  put(Buffer.of(spec.qnorm ? 1 : 0));
+  i64(m);
+  i64(dim);
+  const codesize = size;
+  const cs = spec.codesize ?? m * nsubq + (spec.codesizeDelta ?? 0);
+  i32(cs);
+  put(Buffer.from(codes.flat().slice(0, Math.max(0, Math.min(cs, m * nsubq)))));
+  const pq = size;
+  i32(...(spec.pqHeader ?? [dim, nsubq, dsub, lastdsub]));
+  // layout: sub-quantizer m's centroid k at (m*256 + k)*dsub, the last one's at m*256*dsub + k*lastdsub
+  f32(centroid.flatMap((cm) => cm.flat()));
+  if (spec.qnorm) {
+    put(Buffer.from(normCodes));
+    i32(1, 1, 1, 1);
+    f32(norms);
+  }
+  put(Buffer.of(0)); // dense output
+  i64(words.length);
+  i64(dim);
+  f32(Array.from({ length: words.length * dim }, () => rnd() - 0.5));
+  return { bytes: Buffer.concat(parts), rows, offsets: { dictionary, input, codesize, pq } };
+}
+
+const FTZ_WORDS = ['</s>', 'river', 'stone', 'water', 'light', 'forest', 'house', 'green', T('žluťoučký'), T('kůň')];
+
+/** Keeps every other bucket the words use. */
+function prunePairs(minn: number, maxn: number, bucket: number): [number, number][] {
+  const used = [...new Set(FTZ_WORDS.slice(1).flatMap((w) => fasttextBuckets(w, minn, maxn, bucket)))].sort((a, b) => a - b);
+  return used.filter((_, i) => i % 2 === 0).map((k, i) => [k, i]);
+}
+
+describe('quantized input matrix (product quantizer)', () => {
+  const specs: FtzSpec[] = [
+    { dim: 6, dsub: 2, words: FTZ_WORDS, minn: 2, maxn: 4, bucket: 300, qnorm: false, seed: 1 },
+    { dim: 5, dsub: 2, words: FTZ_WORDS, minn: 3, maxn: 5, bucket: 5000, prune: prunePairs(3, 5, 5000), qnorm: true, seed: 2 },
+    { dim: 7, dsub: 3, words: FTZ_WORDS, minn: 2, maxn: 3, bucket: 1000, prune: [], qnorm: true, seed: 3 },
+  ];
+
+  test('decoded rows are norm x concatenated centroids', async () => {
+    for (const spec of specs) {
+      const f = buildFtz(spec);
+      const m = await openBuffer(f.bytes);
+      expect(m.quantized).toBe(true);
+      const q = m.layout.input as QuantLayout;
+      expect(q.qnorm).toBe(spec.qnorm);
+      expect(q.pq.nsubq).toBe(Math.ceil(spec.dim / spec.dsub));
+      const all = await m.readInputRows(0, f.rows.length);
+      expect(Array.from(all)).toEqual(f.rows.flat());
+      // n-gram rows through the subwords interface, resident or read at offsets
+      if (m.tableRows > 1) {
+        const want = f.rows.slice(m.nwords + 1, m.nwords + 3).flat();
+        expect(Array.from(await m.readTableRows(1, 2))).toEqual(want);
+        expect(Array.from(await m.subwords!.read(1, 2))).toEqual(want);
+        const small = await openBuffer(f.bytes, { memoryBytes: 16 });
+        expect(Array.from(await small.readTableRows(1, 2))).toEqual(want);
+      }
+    }
+  });
+
+  test('pruned dictionaries map buckets through the pruned index', async () => {
+    const spec = specs[1]!;
+    const m = await openBuffer(buildFtz(spec).bytes);
+    const pairs = new Map(spec.prune);
+    const w = 'forest';
+    const rows = fasttextBuckets(w, 3, 5, 5000).filter((k) => pairs.has(k)).map((k) => pairs.get(k)!);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(m.indexer.indices(w)).toEqual(rows);
+    expect(m.indexer.ngrams(w).some((g) => g.index === -1)).toBe(true);
+    // pruneidx_size 0: no n-gram rows at all
+    const none = await openBuffer(buildFtz(specs[2]!).bytes);
+    expect(none.indexer.indices('forest')).toEqual([]);
+  });
+
+  test.skipIf(!HAVE_FASTTEXT)('word vectors match fasttext print-word-vectors on the same .ftz', async () => {
+    const dir = tmpDir('pp-ftz-');
+    try {
+      for (const spec of specs) {
+        const f = buildFtz(spec);
+        const file = path.join(dir, `s${spec.seed}.ftz`);
+        fs.writeFileSync(file, f.bytes);
+        const { ours } = await checkAgainstFastText(file, spec.prune?.length === 0 ? [] : ['rivers', 'stones', T('koně'), 'zz']);
+        // n-gram rows read at their offsets give the same bits as resident ones
+        const streamed = await passVectors(await open(file, { memoryBytes: 8 }), 3);
+        for (const [w, v] of ours) expect(Array.from(streamed.get(w)!), w).toEqual(Array.from(v));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('impossible quantizer sizes are InputErrors at their offset', async () => {
+    const base = specs[1]!; // dim 5, dsub 2: 3 sub-quantizers, the last of 1 dim
+    const cases: [Partial<FtzSpec>, (f: Ftz) => number, RegExp][] = [
+      [{ pqHeader: [5, 2, 2, 1] }, (f) => f.offsets.pq + 4, /sizes are impossible: 2 sub-quantizers of 2 dims \(last 1\) do not cover dimension 5/],
+      [{ pqHeader: [5, 3, 2, 3] }, (f) => f.offsets.pq + 12, /last sub-vector of 3 dims; expected 1 to 2/],
+      [{ pqHeader: [5, 3, 0, 1] }, (f) => f.offsets.pq + 8, /sub-vectors of 0 dims/],
+      [{ pqHeader: [4, 2, 2, 2] }, (f) => f.offsets.pq, /dimension 4; expected 5/],
+      [{ codesizeDelta: -3 }, (f) => f.offsets.pq, /bytes of codes; .* need/],
+      [{ codesize: 2_000_000_000 }, (f) => f.offsets.codesize, /claims 2000000000 bytes of codes/],
+      [{ codesize: -5 }, (f) => f.offsets.codesize, /code size is -5/],
+    ];
+    for (const [over, at, msg] of cases) {
+      const f = buildFtz({ ...base, ...over });
+      const e = await openBuffer(f.bytes).catch((x) => x);
+      expect(e, JSON.stringify(over)).toBeInstanceOf(InputError);
+      expect(e.message).toMatch(msg);
+      expect(e.where.offset, JSON.stringify(over)).toBe(at(f));
+      expect(e.where.part).toBe('input matrix');
+    }
+    // a pruned index pointing past the n-gram rows
+    const bad = buildFtz({ ...base, prune: [[5, 0], [7, 9]] });
+    const e = await openBuffer(bad.bytes).catch((x) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.message).toMatch(/maps bucket 7 to n-gram row 9/);
   });
 });
