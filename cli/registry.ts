@@ -6,6 +6,7 @@ import { UsageError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import { assignStage } from '../stages/assign.js';
 import { countsStage } from '../stages/counts.js';
+import { coverStage } from '../stages/cover/index.js';
 import { parseStage } from '../stages/parse.js';
 import { rankStage } from '../stages/rank.js';
 import { serializeStage } from '../stages/serialize.js';
@@ -21,6 +22,7 @@ const factories: Record<string, Factory> = {
   parse: (o) => parseStage(o as never),
   counts: (o) => countsStage(o as never),
   rank: (o) => rankStage(o as never),
+  cover: (o) => coverStage(o as never),
   assign: (o) => assignStage(o as never),
   serialize: (o) => serializeStage(o as never),
 };

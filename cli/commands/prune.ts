@@ -18,14 +18,28 @@ export interface PruneArgs extends RunFlags {
   mapping?: string;
   counts?: string;
   printGraph?: boolean;
+  candidates?: number;
+  sample?: number;
+  forceKeep?: number;
+  epsilon?: number;
 }
 
 /** The stage graph for a prune run. */
 export function pruneGraph(a: PruneArgs): GraphSpec {
   const stages: StageSpec[] = [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }];
   if (a.counts) stages.push({ stage: 'counts', file: a.counts });
-  if (a.method !== 'topn') throw new UsageError(`unknown --method "${a.method}"`);
-  stages.push({ stage: 'rank', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) });
+  if (a.method === 'cover') {
+    const cover: StageSpec = { stage: 'cover', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) };
+    if (a.candidates !== undefined) cover.candidates = a.candidates;
+    if (a.sample !== undefined) cover.sample = a.sample;
+    if (a.forceKeep !== undefined) cover.forceKeep = a.forceKeep;
+    if (a.epsilon !== undefined) cover.epsilon = a.epsilon;
+    if (a.seed !== undefined) cover.seed = a.seed;
+    stages.push(cover);
+  } else {
+    if (a.method !== 'topn') throw new UsageError(`unknown --method "${a.method}"`);
+    stages.push({ stage: 'rank', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) });
+  }
   stages.push({ stage: 'assign' });
   const to = guessOutputFormat(a.output, a.to, a.from);
   stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}) });
@@ -42,7 +56,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
-      .option('method', { type: 'string', choices: ['topn'], default: 'topn', describe: 'topn: keep the N most frequent words, map the rest to the nearest by cosine' })
+      .option('method', { type: 'string', choices: ['topn', 'cover'], default: 'topn', describe: 'topn: keep the N most frequent words, map the rest to the nearest by cosine; cover: keep the N words (among the most frequent) that best cover all the others (docs/cover.md)' })
       .option('from', { type: 'string', choices: formatNames(), describe: 'input format (default: detected from content)' })
       .option('to', {
         type: 'string',
@@ -57,6 +71,10 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       })
       .option('mapping', { type: 'string', describe: 'also write word<TAB>kept word<TAB>cosine for every mapped word' })
       .option('counts', { type: 'string', describe: 'rank by a word<TAB>count file (any order; missing words count 0) instead of file order' })
+      .option('candidates', { type: 'number', describe: 'cover: choose among the C most frequent words (C >= N; default 1.5 N)' })
+      .option('sample', { type: 'number', describe: 'cover: words sampled beyond the candidates to evaluate coverage on (0 = all; default 20000)' })
+      .option('force-keep', { type: 'number', describe: 'cover: the K most frequent words are always kept (default 0)' })
+      .option('epsilon', { type: 'number', describe: 'cover: stochastic greedy parameter (0 = lazy greedy over all candidates; default 0.01)' })
       .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' }) as unknown as Argv<PruneArgs>,
   handler: async (a: ArgumentsCamelCase<PruneArgs>) => {
     const g = pruneGraph(a);
