@@ -21,3 +21,16 @@ registerFormat(fifuCodec);
 
 export { openFifu, type FifuReader, type FifuOpenOptions } from './reader.js';
 export { toToml, type TomlTable, type TomlValue } from './metadata.js';
+export {
+  FifuWriter,
+  FifuRowWriter,
+  writePrunedFifu,
+  writePrunedSubwordFifu,
+  type FifuWriterOptions,
+  type FifuWriteResult,
+  type PrunedFifuInput,
+  type PrunedFifuResult,
+  type PrunedSubwordFifuInput,
+  type PrunedLayout,
+  type Utf8Policy,
+} from './writer.js';
