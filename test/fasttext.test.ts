@@ -105,14 +105,16 @@ async function checkAgainstFastText(file: string, unknown: string[], opts?: Para
   const ours = await passVectors(m);
   const words = m.dictionary.words.slice(0, m.nwords).filter(queryable);
   expect(words.length).toBeGreaterThan(0);
-  const theirs = fasttextVectors(file, words);
-  expect(theirs.size).toBe(new Set(words).size);
+  for (const w of unknown) expect(m.wordId(w), `${w} should be unknown`).toBe(-1);
+  // one fastText run for known and unknown words
+  const all = fasttextVectors(file, [...words, ...unknown]);
+  const theirs = new Map(words.map((w) => [w, all.get(w)!]));
+  const theirsU = new Map(unknown.map((w) => [w, all.get(w)!]));
+  expect(all.size).toBe(new Set([...words, ...unknown]).size);
   const known = compareAll((w) => ours.get(w), theirs);
   expect(known.maxAbs).toBeLessThanOrEqual(1e-4);
   expect(known.outside).toBe(0);
 
-  for (const w of unknown) expect(m.wordId(w), `${w} should be unknown`).toBe(-1);
-  const theirsU = fasttextVectors(file, unknown);
   const vecs = await m.vectorsFor(unknown);
   const U = new Map(unknown.map((w, i) => [w, vecs.subarray(i * m.dim, (i + 1) * m.dim)]));
   const unk = compareAll((w) => U.get(w), theirsU);
@@ -296,16 +298,18 @@ const GENSIM_PEER = `
 import sys, json
 import numpy as np
 from gensim.models.fasttext import load_facebook_vectors
-req = json.load(sys.stdin)
-enc = req['encoding']
-wv = load_facebook_vectors(req['path'], encoding=enc)
-vec = [[float(x) for x in wv[bytes.fromhex(h).decode(enc)]] for h in req['words']]
-print(json.dumps({
-  'vocab': [w.encode(enc).hex() for w in wv.index_to_key],
-  'vectors': vec,
-  'vocabRows': np.asarray(wv.vectors_vocab, dtype=np.float64).ravel().tolist(),
-  'ngramRows': np.asarray(wv.vectors_ngrams, dtype=np.float64).ravel().tolist(),
-}))
+out = []
+for req in json.load(sys.stdin):
+    enc = req['encoding']
+    wv = load_facebook_vectors(req['path'], encoding=enc)
+    vec = [[float(x) for x in wv[bytes.fromhex(h).decode(enc)]] for h in req['words']]
+    out.append({
+      'vocab': [w.encode(enc).hex() for w in wv.index_to_key],
+      'vectors': vec,
+      'vocabRows': np.asarray(wv.vectors_vocab, dtype=np.float64).ravel().tolist(),
+      'ngramRows': np.asarray(wv.vectors_ngrams, dtype=np.float64).ravel().tolist(),
+    })
+print(json.dumps(out))
 `;
 
 interface GensimAnswer {
@@ -315,14 +319,15 @@ interface GensimAnswer {
   ngramRows: number[];
 }
 
-function gensim(file: string, encoding: string, words: readonly string[]): GensimAnswer {
+/** One python run (gensim takes seconds to import) answering several requests. */
+function gensim(reqs: { path: string; encoding: string; words: readonly string[] }[]): GensimAnswer[] {
   const r = spawnSync('/usr/bin/python3', ['-c', GENSIM_PEER], {
-    input: JSON.stringify({ path: file, encoding, words: words.map((w) => Buffer.from(w, 'latin1').toString('hex')) }),
+    input: JSON.stringify(reqs.map((q) => ({ ...q, words: q.words.map((w) => Buffer.from(w, 'latin1').toString('hex')) }))),
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`gensim failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as GensimAnswer;
+  return JSON.parse(r.stdout) as GensimAnswer[];
 }
 
 /** The same model in the version-12 layout: magic, version, pruneidx_size -1, quant flags 0. */
@@ -362,16 +367,27 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gen
     // with it; fastText (on the same file in the version-12 layout) checks every word below.
     { file: 'cp852_fasttext.bin', encoding: 'cp852', unknown: ['zzzq', 'podlex', 'jenom'], words: 171 },
   ];
+  const models = new Map<string, FastTextModel>();
+  const answers = new Map<string, GensimAnswer>();
+  const compared = (c: (typeof cases)[number], m: FastTextModel) => {
+    const words = m.dictionary.words.slice(0, m.nwords);
+    return c.encoding === 'cp852' ? words.filter(isAscii) : words;
+  };
+  beforeAll(async () => {
+    for (const c of cases) models.set(c.file, await open(fixture('gensim', c.file)));
+    const got = gensim(
+      cases.map((c) => ({ path: fixture('gensim', c.file), encoding: c.encoding, words: [...compared(c, models.get(c.file)!), ...c.unknown] })),
+    );
+    cases.forEach((c, i) => answers.set(c.file, got[i]!));
+  });
   for (const c of cases) {
     test(c.file, async () => {
-      const file = fixture('gensim', c.file);
-      const m = await open(file);
+      const m = models.get(c.file)!;
       expect(m.layout.header.layout).toBe('old');
       expect(m.nwords).toBe(c.words);
       const ours = await passVectors(m);
       const words = m.dictionary.words.slice(0, m.nwords);
-      const compared = c.encoding === 'cp852' ? words.filter(isAscii) : words;
-      const g = gensim(file, c.encoding, [...compared, ...c.unknown]);
+      const g = answers.get(c.file)!;
       // Same dictionary, same raw rows.
       expect(g.vocab.map((h) => Buffer.from(h, 'hex').toString('latin1'))).toEqual(words);
       const raw = await m.readInputRows(0, m.nwords + m.tableRows);
@@ -380,8 +396,9 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gen
       // Word vectors (known words, then unknown words).
       const unk = await m.vectorsFor(c.unknown);
       let maxAbs = 0;
-      [...compared, ...c.unknown].forEach((w, i) => {
-        const o = i < compared.length ? ours.get(w)! : unk.subarray((i - compared.length) * m.dim, (i - compared.length + 1) * m.dim);
+      const known = compared(c, m);
+      [...known, ...c.unknown].forEach((w, i) => {
+        const o = i < known.length ? ours.get(w)! : unk.subarray((i - known.length) * m.dim, (i - known.length + 1) * m.dim);
         g.vectors[i]!.forEach((v, d) => (maxAbs = Math.max(maxAbs, Math.abs(v - o[d]!))));
       });
       expect(maxAbs).toBeLessThanOrEqual(1e-5);
@@ -397,19 +414,21 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gen
     try {
       for (const c of cases) {
         const file = fixture('gensim', c.file);
-        const m = await open(file);
+        const m = models.get(c.file)!;
         const v12 = path.join(dir, c.file);
         fs.writeFileSync(v12, toVersion12(file, m));
         const ours = await passVectors(m);
         // </s> is the one word whose n-grams differ between the layouts (none in version 12).
         const words = m.dictionary.words.slice(0, m.nwords).filter((w) => queryable(w) && w !== '</s>');
-        const known = compareAll((w) => ours.get(w), fasttextVectors(v12, words));
+        const unknown = c.encoding === 'cp852' ? [Buffer.from([0x6b, 0x74, 0x65, 0x72, 0xec, 0x6d]).toString('latin1'), 'zzzq'] : c.unknown;
+        const theirs = fasttextVectors(v12, [...words, ...unknown]);
+        const known = compareAll((w) => ours.get(w), new Map(words.map((w) => [w, theirs.get(w)!])));
         expect(known.n).toBe(words.length);
         expect(known.maxAbs, c.file).toBeLessThanOrEqual(1e-4);
         expect(known.outside, c.file).toBe(0);
-        const unknown = c.encoding === 'cp852' ? [Buffer.from([0x6b, 0x74, 0x65, 0x72, 0xec, 0x6d]).toString('latin1'), 'zzzq'] : c.unknown;
         const uv = await m.vectorsFor(unknown);
-        const unk = compareAll((w) => uv.subarray(unknown.indexOf(w) * m.dim, (unknown.indexOf(w) + 1) * m.dim), fasttextVectors(v12, unknown));
+        const at = (w: string) => unknown.indexOf(w) * m.dim;
+        const unk = compareAll((w) => uv.subarray(at(w), at(w) + m.dim), new Map(unknown.map((w) => [w, theirs.get(w)!])));
         expect(unk.maxAbs, c.file).toBeLessThanOrEqual(1e-4);
         expect(unk.outside, c.file).toBe(0);
       }
@@ -619,5 +638,126 @@ describe('quantized input matrix (product quantizer)', () => {
     const e = await openBuffer(bad.bytes).catch((x) => x);
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toMatch(/maps bucket 7 to n-gram row 9/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad input.
+
+describe.skipIf(!HAVE_FIXTURES)('bad input is an InputError naming the offset', () => {
+  const toy = () => Buffer.from(fs.readFileSync(fixture('gensim', 'toy-model.bin')));
+  const DICT = 64; // magic, version, 56 bytes of arguments
+  /** File offset of dictionary entry i (0-based) of toy-model.bin, walked by hand. */
+  const entryOffset = (b: Buffer, i: number) => {
+    let p = DICT + 28;
+    for (let k = 0; k < i; k++) p = b.indexOf(0, p) + 1 + 9;
+    return p;
+  };
+
+  async function fails(b: Buffer, offset: number, msg: RegExp, part?: string) {
+    const e = await openBuffer(b).catch((x) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.message).toMatch(msg);
+    expect(e.where.offset).toBe(offset);
+    expect(e.where.file).toBe('test.bin');
+    if (part) expect(e.where.part).toBe(part);
+    expect(e.describe()).toContain(`@ byte ${offset}`);
+  }
+
+  test('wrong magic', async () => {
+    const b = Buffer.from('this is a text file and not a fastText model, no magic number here at all; '.repeat(3), 'latin1');
+    await fails(b, 0, /not a fastText model: expected the magic number 793712314 at byte 0/);
+    await fails(Buffer.of(1, 2, 3), 0, /3 bytes/);
+  });
+
+  test('version 13 and other versions', async () => {
+    const b = toy();
+    b.writeInt32LE(13, 4);
+    await fails(b, 4, /version 13 is newer than the versions this reader knows \(11 and 12\)/, 'header');
+    b.writeInt32LE(10, 4);
+    await fails(b, 4, /version 10 is not supported/);
+  });
+
+  test('dictionary counts larger than the file', async () => {
+    const b = toy();
+    b.writeInt32LE(100_000_000, DICT);
+    b.writeInt32LE(100_000_000, DICT + 4);
+    await fails(b, DICT, /claims 100000000 entries .* at least 1000000000 bytes; only \d+ bytes are left/, 'dictionary');
+    const c = toy();
+    c.writeInt32LE(23, DICT + 4); // nwords + nlabels != size
+    await fails(c, DICT, /dictionary counts disagree: 22 entries, 23 words and 0 labels/);
+    const d = toy();
+    d.writeBigInt64LE(1_000_000_000n, DICT + 20); // pruneidx_size
+    await fails(d, DICT, /1000000000 pruned-index pairs/);
+  });
+
+  test('truncated dictionary strings and entries', async () => {
+    const b = toy();
+    // (cut in the last entries: earlier cuts fail the size check before any word is read)
+    const at = entryOffset(b, 21);
+    await fails(b.subarray(0, at + 2), at, /word 22 of 22 has no NUL terminator before the end of the file/, 'dictionary');
+    const nul = b.indexOf(0, at);
+    await fails(b.subarray(0, nul + 4), nul + 1, /file ends inside count of word 22/);
+    const early = entryOffset(b, 5);
+    await fails(b.subarray(0, early + 2), DICT, /claims 22 entries .* only \d+ bytes are left/);
+  });
+
+  test('matrix sizes larger than the file, or not matching the header', async () => {
+    const m = await openBuffer(toy());
+    const inAt = m.layout.input.offset;
+    const outAt = m.layout.output.offset;
+    const b = toy();
+    b.writeBigInt64LE(1_000_000_000n, inAt);
+    await fails(b, inAt, /input matrix claims 1000000000 x 5 float32 \(20000000000 bytes\)/, 'input matrix');
+    const c = toy();
+    c.writeBigInt64LE(7n, inAt + 8);
+    await fails(c, inAt + 8, /input matrix has 7 columns; the header gives dimension 5/);
+    const d = toy();
+    d.writeInt32LE(99, 8 + 8 * 4); // bucket
+    await fails(d, inAt, /input matrix has 122 rows; the header's 22 words \+ 99 buckets need 121/);
+    const e = toy();
+    e.writeBigInt64LE(1n << 40n, outAt);
+    await fails(e, outAt, /output matrix claims 1099511627776 x 5/, 'output matrix');
+    const f = toy();
+    f[inAt - 1] = 7; // the quantized-input flag
+    await fails(f, inAt - 1, /quantized-input flag as a boolean byte 0 or 1, found 7/);
+  });
+
+  test('every truncation of a model is an InputError', async () => {
+    const files: [string, Buffer, number][] = [
+      ['toy-model.bin', toy(), 37],
+      ['lee_fasttext.bin (old layout)', fs.readFileSync(fixture('gensim', 'lee_fasttext.bin')), 4099],
+      ['quantized', buildFtz({ dim: 5, dsub: 2, words: FTZ_WORDS, minn: 3, maxn: 5, bucket: 500, prune: [[1, 0], [2, 1]], qnorm: true, seed: 9 }).bytes, 29],
+    ];
+    for (const [name, b, step] of files) {
+      for (let n = 0; n < b.length; n += n < 100 ? 1 : step) {
+        const e = await openBuffer(b.subarray(0, n)).catch((x) => x);
+        expect(e, `${name} truncated to ${n} bytes`).toBeInstanceOf(InputError);
+        expect(e.where.offset, `${name} truncated to ${n} bytes`).toBeGreaterThanOrEqual(0);
+        expect(e.where.offset).toBeLessThanOrEqual(n);
+      }
+      await openBuffer(b); // and the whole file opens
+    }
+  });
+
+  test('corrupted bytes give an InputError or a readable model, never another error', async () => {
+    const rnd = lcg(42);
+    const b0 = toy();
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const b = Buffer.from(b0);
+      const flips = 1 + Math.floor(rnd() * 3);
+      const span = i % 2 ? b.length : 400; // the header and dictionary, or anywhere
+      for (let k = 0; k < flips; k++) b[Math.floor(rnd() * span)] = Math.floor(rnd() * 256);
+      try {
+        const m = await openBuffer(b);
+        await collect(m.pass());
+        await m.vectorsFor(['zzzq']);
+      } catch (e) {
+        expect(e, `corruption ${i}: ${String(e)}`).toBeInstanceOf(InputError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });
