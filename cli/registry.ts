@@ -7,6 +7,7 @@ import type { Stage } from '../pipeline/stage.js';
 import { assignStage } from '../stages/assign.js';
 import { countsStage } from '../stages/counts.js';
 import { coverStage } from '../stages/cover/index.js';
+import { kmeansStage } from '../stages/kmeans/stage.js';
 import { parseStage } from '../stages/parse.js';
 import { rankStage } from '../stages/rank.js';
 import { serializeStage } from '../stages/serialize.js';
@@ -23,6 +24,7 @@ const factories: Record<string, Factory> = {
   counts: (o) => countsStage(o as never),
   rank: (o) => rankStage(o as never),
   cover: (o) => coverStage(o as never),
+  kmeans: (o) => kmeansStage(o as never),
   assign: (o) => assignStage(o as never),
   serialize: (o) => serializeStage(o as never),
 };

@@ -11,8 +11,12 @@ let interruptedBy: 'SIGINT' | 'SIGTERM' | undefined;
 /** Registers a path to delete if the process ends before `release` is called. */
 export function track(path: string): void {
   pending.add(path);
-  install();
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', removeAll);
+  }
 }
+let exitHook = false;
 
 /** The path no longer needs removing (it was renamed into place or already removed). */
 export function release(path: string): void {
@@ -42,10 +46,14 @@ export function setSignalHook(fn: (sig: 'SIGINT' | 'SIGTERM') => void): void {
   onSignal = fn;
 }
 
+/** Signal handlers are the CLI's business; a library user only gets removal at exit. */
 function install(): void {
   if (installed) return;
   installed = true;
-  process.on('exit', removeAll);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', removeAll);
+  }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       interruptedBy = sig;
@@ -59,7 +67,7 @@ function install(): void {
   }
 }
 
-/** Installs the signal handlers even before any file is tracked (the CLI calls this at start). */
+/** Installs SIGINT/SIGTERM handlers that remove tracked files and exit 130/143 (the CLI calls this). */
 export function installSignalHandlers(): void {
   install();
 }

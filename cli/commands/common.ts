@@ -29,3 +29,8 @@ export async function runWithSummary(g: GraphSpec, flags: RunFlags): Promise<Run
   if (flags.report) await writeReport(flags.report, ctx.report);
   return ctx;
 }
+
+/** yargs turns a positional '-' into ''; this restores it (standard input/output). */
+export function stdio(name: string): string {
+  return name === '' ? '-' : name;
+}

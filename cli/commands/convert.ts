@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatNames } from '../../stages/formats/index.js';
 import { ROW_FORMATS } from '../../stages/serialize.js';
 import { guessOutputFormat } from '../output-format.js';
-import { runOptions, runWithSummary, type RunFlags } from './common.js';
+import { runOptions, runWithSummary, stdio, type RunFlags } from './common.js';
 
 interface ConvertArgs extends RunFlags {
   input: string;
@@ -24,8 +24,8 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
     const to = guessOutputFormat(a.output, a.to, a.from);
     await runWithSummary(
       {
-        input: a.input,
-        stages: [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }, { stage: 'serialize', output: a.output, to }],
+        input: stdio(a.input),
+        stages: [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }, { stage: 'serialize', output: stdio(a.output), to }],
       },
       a,
     );

@@ -4,6 +4,7 @@ import { collect } from '../../pipeline/stream.js';
 import { displayWord } from '../../pipeline/words.js';
 import { formatNames, openModel } from '../../stages/formats/index.js';
 import { formatBytes } from '../summary.js';
+import { stdio } from './common.js';
 
 interface InspectArgs {
   model: string;
@@ -31,7 +32,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('words', { type: 'number', default: 10, describe: 'how many first words to show' })
       .option('json', { type: 'boolean', describe: 'print JSON' }) as unknown as Argv<InspectArgs>,
   handler: async (a: ArgumentsCamelCase<InspectArgs>) => {
-    const source = await openSource(a.model);
+    const source = await openSource(stdio(a.model));
     try {
       const m = await openModel(source, a.from);
       const rows = await m.countRows();

@@ -5,7 +5,7 @@ import { ROW_FORMATS } from '../../stages/serialize.js';
 import type { GraphSpec } from '../graph.js';
 import type { StageSpec } from '../registry.js';
 import { guessOutputFormat } from '../output-format.js';
-import { runOptions, runWithSummary, type RunFlags } from './common.js';
+import { runOptions, runWithSummary, stdio, type RunFlags } from './common.js';
 
 export interface PruneArgs extends RunFlags {
   input: string;
@@ -22,6 +22,10 @@ export interface PruneArgs extends RunFlags {
   sample?: number;
   forceKeep?: number;
   epsilon?: number;
+  weights?: string;
+  batchSize?: number;
+  iterations?: number;
+  refine?: boolean;
 }
 
 /** The stage graph for a prune run. */
@@ -36,6 +40,16 @@ export function pruneGraph(a: PruneArgs): GraphSpec {
     if (a.epsilon !== undefined) cover.epsilon = a.epsilon;
     if (a.seed !== undefined) cover.seed = a.seed;
     stages.push(cover);
+  } else if (a.method === 'kmeans') {
+    const km: StageSpec = { stage: 'kmeans', keep: a.keep };
+    if (a.forceKeep !== undefined) km.forceKeep = a.forceKeep;
+    if (a.weights !== undefined) km.weights = a.weights;
+    if (a.sample !== undefined) km.sample = a.sample;
+    if (a.batchSize !== undefined) km.batchSize = a.batchSize;
+    if (a.iterations !== undefined) km.iterations = a.iterations;
+    if (a.refine) km.refine = true;
+    if (a.seed !== undefined) km.seed = a.seed;
+    stages.push(km);
   } else {
     if (a.method !== 'topn') throw new UsageError(`unknown --method "${a.method}"`);
     stages.push({ stage: 'rank', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) });
@@ -43,7 +57,7 @@ export function pruneGraph(a: PruneArgs): GraphSpec {
   stages.push({ stage: 'assign' });
   const to = guessOutputFormat(a.output, a.to, a.from);
   stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}) });
-  const g: GraphSpec = { input: a.input, stages };
+  const g: GraphSpec = { input: stdio(a.input), stages };
   if (a.threads !== undefined) g.threads = a.threads;
   return g;
 }
@@ -56,7 +70,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
-      .option('method', { type: 'string', choices: ['topn', 'cover'], default: 'topn', describe: 'topn: keep the N most frequent words, map the rest to the nearest by cosine; cover: keep the N words (among the most frequent) that best cover all the others (docs/cover.md)' })
+      .option('method', { type: 'string', choices: ['topn', 'cover', 'kmeans'], default: 'topn', describe: 'topn: keep the N most frequent words, map the rest to the nearest by cosine; cover: keep the N words (among the most frequent) that best cover all the others (docs/cover.md); kmeans: keep the K most frequent words and N - K k-means centroids of the others (docs/kmeans.md)' })
       .option('from', { type: 'string', choices: formatNames(), describe: 'input format (default: detected from content)' })
       .option('to', {
         type: 'string',
@@ -72,9 +86,13 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .option('mapping', { type: 'string', describe: 'also write word<TAB>kept word<TAB>cosine for every mapped word' })
       .option('counts', { type: 'string', describe: 'rank by a word<TAB>count file (any order; missing words count 0) instead of file order' })
       .option('candidates', { type: 'number', describe: 'cover: choose among the C most frequent words (C >= N; default 1.5 N)' })
-      .option('sample', { type: 'number', describe: 'cover: words sampled beyond the candidates to evaluate coverage on (0 = all; default 20000)' })
-      .option('force-keep', { type: 'number', describe: 'cover: the K most frequent words are always kept (default 0)' })
+      .option('sample', { type: 'number', describe: 'cover: words sampled beyond the candidates to evaluate coverage on (0 = all; default 20000); kmeans: reservoir sample the centroids are trained on (>= N - K; default max(100000, 10 (N - K)))' })
+      .option('force-keep', { type: 'number', describe: 'cover: the K most frequent words are always kept (default 0); kmeans: the K most frequent words keep their own rows, K < N (default N / 2)' })
       .option('epsilon', { type: 'number', describe: 'cover: stochastic greedy parameter (0 = lazy greedy over all candidates; default 0.01)' })
+      .option('weights', { type: 'string', choices: ['counts', 'rank', 'none'], describe: 'kmeans: word weight in sampling and training: count + 1, Zipf 1/(row + 1), or equal (default: counts when the model or --counts gives them, else rank)' })
+      .option('batch-size', { type: 'number', describe: 'kmeans: points per mini-batch (default 1024; not --batch, the rows per stream batch)' })
+      .option('iterations', { type: 'number', describe: 'kmeans: at most this many passes over the sample; training stops earlier when the smoothed batch objective stops improving (default 20)' })
+      .option('refine', { type: 'boolean', describe: 'kmeans: one more pass: each centroid becomes the exact weighted mean of all words nearest to it' })
       .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' }) as unknown as Argv<PruneArgs>,
   handler: async (a: ArgumentsCamelCase<PruneArgs>) => {
     const g = pruneGraph(a);

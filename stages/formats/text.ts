@@ -265,7 +265,8 @@ export const w2vTextCodec: FormatCodec = {
     const rest = head.subarray(line.length + 1);
     const second = firstLine(rest);
     if (!second) return rest.length === 0 ? 1 : 0;
-    return isTextRow(second, headerOf(line)!.dim) ? 1 : 0;
+    // Text when the second line is a word and numbers (any count: a wrong count is reported later).
+    return isTextRow(second) ? 1 : 0;
   },
   open: (source) => openText(source, false),
 };

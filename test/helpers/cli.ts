@@ -1,0 +1,22 @@
+/** Runs the compiled CLI (npm test builds dist/ first). */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './fixtures.js';
+
+export const CLI = path.join(ROOT, 'dist/cli/main.js');
+
+export interface CliResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { input?: Buffer | string; cwd?: string; env?: Record<string, string> } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input: opts.input,
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    maxBuffer: 1 << 28,
+  });
+  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr.toString() };
+}
