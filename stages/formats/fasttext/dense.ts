@@ -60,16 +60,24 @@ export async function readDenseRows(
     throw new InputError(`file ends inside the matrix (read ${buf.length} of ${n * 4} bytes)`, { file: source.name, offset: at + buf.length, part });
   }
   new Uint8Array(dst.buffer, dst.byteOffset + outOffset * 4, n * 4).set(buf);
-  for (let k = outOffset, e = outOffset + n; k < e; k++) {
-    const v = dst[k]!;
-    if (v - v !== 0) {
-      const i = k - outOffset;
-      throw new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${v})`, {
-        file: source.name,
-        offset: at + i * 4,
-        part,
-      });
-    }
+  const i = firstNonFinite(dst.subarray(outOffset, outOffset + n));
+  if (i >= 0) {
+    throw new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${dst[outOffset + i]})`, {
+      file: source.name,
+      offset: at + i * 4,
+      part,
+    });
   }
   return dst;
+}
+
+/** Index of the first NaN or infinity, or -1. Cost: one pass. */
+function firstNonFinite(v: Float32Array): number {
+  let acc = 0;
+  const n = v.length;
+  // x * 0 is 0 for finite x and NaN otherwise; summing keeps the check branch-free per value
+  for (let k = 0; k < n; k++) acc += v[k]! * 0;
+  if (acc === 0) return -1;
+  for (let k = 0; k < n; k++) if (v[k]! * 0 !== 0) return k;
+  return -1;
 }

@@ -287,7 +287,7 @@ export class FastTextModel implements ModelReader {
     const pos = new Map<number, number>();
     for (let u = 0; u < unique.length; u++) pos.set(unique[u]!, u);
     for (let i = 0; i < words.length; i++) {
-      const list = idx.data.slice(starts[i]!, starts[i + 1]!).sort();
+      const list = sortSmall(idx.data.slice(starts[i]!, starts[i + 1]!));
       const o = i * dim;
       for (let k = 0; k < list.length; k++) {
         const r = pos.get(list[k]!)! * dim;
@@ -380,13 +380,8 @@ export class FastTextModel implements ModelReader {
         }
         if (table) {
           for (let j = 0; j < W; j++) {
-            const list = idx.data.subarray(starts[j]!, starts[j + 1]!).sort();
-            const v = out[Math.floor(j / batchRows)]!.vectors;
-            const o = (j % batchRows) * dim;
-            for (let k = 0; k < list.length; k++) {
-              const r = list[k]! * dim;
-              for (let d = 0; d < dim; d++) v[o + d]! += table[r + d]!;
-            }
+            const list = sortSmall(idx.data.subarray(starts[j]!, starts[j + 1]!));
+            addListedRows(out[Math.floor(j / batchRows)]!.vectors, (j % batchRows) * dim, table, list, dim);
           }
         } else {
           // Counting sort of (row, word) pairs by row: each word meets its rows in ascending order.
@@ -404,14 +399,11 @@ export class FastTextModel implements ModelReader {
           for (let j = 0; j < W; j++) {
             for (let k = starts[j]!; k < starts[j + 1]!; k++) pairWord[fill[idx.data[k]!]!++] = j;
           }
+          const vectors = out.map((b) => b.vectors);
+          const bounds = slot;
           await this.fetchRows(Int32Array.from(used), (u, src, off) => {
             const r = used[u]!;
-            for (let p = slot![r]!, e = slot![r + 1]!; p < e; p++) {
-              const j = pairWord[p]!;
-              const v = out[Math.floor(j / batchRows)]!.vectors;
-              const o = (j % batchRows) * dim;
-              for (let d = 0; d < dim; d++) v[o + d]! += src[off + d]!;
-            }
+            addRowToWords(vectors, batchRows, dim, src, off, pairWord, bounds[r]!, bounds[r + 1]!);
           });
         }
         for (let j = 0; j < W; j++) {
@@ -424,6 +416,57 @@ export class FastTextModel implements ModelReader {
         yield b;
       }
     }
+  }
+}
+
+/** Sorts a word's n-gram rows in place (insertion sort: lists are short). Cost: O(n^2), n ~ 20-60. */
+function sortSmall(a: Int32Array): Int32Array {
+  if (a.length > 64) return a.sort();
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  return a;
+}
+
+/** v[o .. o + dim) += the rows of `table` listed in `list`, in list order. Cost: list.length x dim. */
+function addListedRows(v: Float32Array, o: number, table: Float32Array, list: Int32Array, dim: number): void {
+  const n = list.length;
+  const d4 = dim & ~3;
+  for (let k = 0; k < n; k++) {
+    const r = list[k]! * dim;
+    let d = 0;
+    for (; d < d4; d += 4) {
+      v[o + d]! += table[r + d]!;
+      v[o + d + 1]! += table[r + d + 1]!;
+      v[o + d + 2]! += table[r + d + 2]!;
+      v[o + d + 3]! += table[r + d + 3]!;
+    }
+    for (; d < dim; d++) v[o + d]! += table[r + d]!;
+  }
+}
+
+/** Adds src[off .. off + dim) to the accumulators of words pairWord[p0 .. p1). Cost: (p1 - p0) x dim. */
+function addRowToWords(
+  vectors: Float32Array[],
+  batchRows: number,
+  dim: number,
+  src: Float32Array,
+  off: number,
+  pairWord: Int32Array,
+  p0: number,
+  p1: number,
+): void {
+  for (let p = p0; p < p1; p++) {
+    const j = pairWord[p]!;
+    const v = vectors[Math.floor(j / batchRows)]!;
+    const o = (j % batchRows) * dim;
+    for (let d = 0; d < dim; d++) v[o + d]! += src[off + d]!;
   }
 }
 
