@@ -1,0 +1,28 @@
+/**
+ * prune-pipe library entry point: the engine, the stages, the codecs.
+ */
+export type { Batch } from './pipeline/batch.js';
+export { DEFAULT_BATCH_ROWS, rowOf, withAssignment } from './pipeline/batch.js';
+export { createContext, openPass, type RunContext, type RunOptions, type ContextOptions } from './pipeline/context.js';
+export { PruneError, UsageError, InputError, OutputError, InterruptedError } from './pipeline/errors.js';
+export type { ModelInfo, ModelReader, PassOptions, SubwordIndexer, SubwordRows } from './pipeline/model.js';
+export { OutputFile } from './pipeline/output.js';
+export { CosineStats, type Report } from './pipeline/report.js';
+export { openSource, sourceFromBuffer, type Source } from './pipeline/source.js';
+export { pipeline, run, type Stage, type Capability, type Pipeline } from './pipeline/stage.js';
+export { collect, drain, fromAsync, type Stream } from './pipeline/stream.js';
+export { KeptTable } from './pipeline/tables.js';
+export { displayWord, wordBytes, wordFromBytes, wordFromText } from './pipeline/words.js';
+
+export { parseStage, type ParseOptions } from './stages/parse.js';
+export { countsStage, readCountsFile, type CountsOptions } from './stages/counts.js';
+export { rankStage, type RankOptions } from './stages/rank.js';
+export { assignStage, type AssignOptions } from './stages/assign.js';
+export { serializeStage, type SerializeOptions, type Layout } from './stages/serialize.js';
+export { openModel, detectFormat, formatNames, getFormat, type FormatCodec } from './stages/formats/index.js';
+export { TextWriter } from './stages/formats/text.js';
+export { Word2vecBinWriter } from './stages/formats/word2vec-bin.js';
+export { nearestRows } from './stages/kernels/nearest.js';
+export { normalizeRows } from './stages/kernels/normalize.js';
+
+export { runGraph, type GraphSpec } from './cli/graph.js';
