@@ -155,6 +155,31 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_FASTTEXT)('fastText fixtures against fas
   });
 });
 
+describe.skipIf(!HAVE_FIXTURES)('.vec files fastText wrote beside its .bin', () => {
+  // fastText's .vec holds getWordVector of every word (5 significant digits); lee_fasttext.vec
+  // comes from the fastText that wrote the old layout, </s> included.
+  for (const [bin, vec] of [
+    ['lee_fasttext.bin', 'lee_fasttext.vec'],
+    ['toy-model.bin', 'toy-model.vec'],
+  ]) {
+    test(`${bin} agrees with ${vec}`, async () => {
+      const m = await open(fixture('gensim', bin));
+      const lines = fs.readFileSync(fixture('gensim', vec), 'latin1').split('\n').filter(Boolean);
+      expect(lines[0]).toBe(`${m.nwords} ${m.dim}`);
+      const theirs = new Map(lines.slice(1).map((l) => {
+        const p = l.trim().split(' ');
+        return [p[0]!, p.slice(1).map(Number)] as [string, number[]];
+      }));
+      expect(theirs.size).toBe(m.nwords);
+      const ours = await passVectors(m);
+      const r = compareAll((w) => ours.get(w), theirs);
+      expect(r.n).toBe(m.nwords);
+      expect(r.maxAbs).toBeLessThanOrEqual(1e-4);
+      expect(r.outside).toBe(0);
+    });
+  }
+});
+
 describe('codec detection', () => {
   test.skipIf(!HAVE_FIXTURES)('magic -> 2, old layout -> 1, other formats -> 0', async () => {
     const head = (p: string) => fs.readFileSync(p).subarray(0, 1 << 16);

@@ -236,12 +236,16 @@ export class FastTextModel implements ModelReader {
     this.tableLoading = undefined;
   }
 
-  /** Dictionary index of a word (byte string), or -1. */
+  /**
+   * Dictionary index of a word (byte string), or -1. Builds a word -> index map on first use
+   * (about 50-100 bytes per word). A word listed twice (never written by fastText) resolves to its
+   * last entry, as fastText's own lookup table does.
+   */
   wordId(word: string): number {
     if (!this.wordIds) {
       const m = new Map<string, number>();
       const w = this.dictionary.words;
-      for (let i = 0; i < this.nwords; i++) if (!m.has(w[i]!)) m.set(w[i]!, i);
+      for (let i = 0; i < this.nwords; i++) m.set(w[i]!, i);
       this.wordIds = m;
     }
     return this.wordIds.get(word) ?? -1;
