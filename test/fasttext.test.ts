@@ -13,6 +13,7 @@ import { collect } from '../pipeline/stream.js';
 import { wordFromText } from '../pipeline/words.js';
 import { fasttextBuckets } from '../stages/subwords/fasttext-hash.js';
 import { fasttextCodec, openFastText, type FastTextModel, type QuantLayout } from '../stages/formats/fasttext/index.js';
+import { getFormat } from '../stages/formats/registry.js';
 import { fixture, HAVE_FASTTEXT, HAVE_FIXTURES, HAVE_NUMPY, tmpDir } from './helpers/fixtures.js';
 
 const HAVE_GENSIM =
@@ -187,6 +188,13 @@ describe('codec detection', () => {
     expect(fasttextCodec.detect(head(fixture('gensim', 'lee_fasttext_new.bin')), 0)).toBe(2);
     expect(fasttextCodec.detect(head(fixture('gensim', 'lee_fasttext.bin')), 0)).toBe(1);
     expect(fasttextCodec.detect(head(fixture('gensim', 'cp852_fasttext.bin')), 0)).toBe(1);
+    // registered under its name; the registry's open gives the same reader
+    expect(getFormat('fasttext')).toBe(fasttextCodec);
+    const src = await openSource(fixture('gensim', 'toy-model.bin'));
+    sources.push(src);
+    const r = await fasttextCodec.open(src, { batchRows: 7 });
+    expect(r.info).toMatchObject({ format: 'fasttext', rows: 22, dim: 5, hasCounts: true });
+    expect((await collect(r.pass())).map((b) => b.words.length)).toEqual([7, 7, 7, 1]);
     for (const f of [
       fixture('finalfusion', 'similarity.bin'),
       fixture('finalfusion', 'similarity.fifu'),
@@ -269,6 +277,11 @@ describe.skipIf(!HAVE_FASTTEXT)('models trained with fasttext skipgram', () => {
     for (const [w, v] of ours) expect(Array.from(streamed.get(w)!), w).toEqual(Array.from(v));
     const unk = ['rivers', 'waterfall'];
     expect(Array.from(await small.vectorsFor(unk))).toEqual(Array.from(await m.vectorsFor(unk)));
+    // n-gram rows: from memory, from the file, and as raw input-matrix rows
+    const rows = Array.from(await small.subwords!.read(3, 4));
+    expect(rows).toEqual(Array.from(await m.subwords!.read(3, 4)));
+    expect(rows).toEqual(Array.from(await m.readInputRows(m.nwords + 3, 4)));
+    expect(m.subwords!.indexer.size).toBe(5000);
   });
 
   test('Czech, UTF-8', async () => {
