@@ -10,6 +10,8 @@ import { PruneError } from '../pipeline/errors.js';
 import { pruneCommand } from './commands/prune.js';
 import { inspectCommand } from './commands/inspect.js';
 import { convertCommand } from './commands/convert.js';
+import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
 
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
@@ -20,7 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     .command(pruneCommand)
     .command(inspectCommand)
     .command(convertCommand)
-    .demandCommand(1, 'name a command: prune, inspect or convert')
+    .command(runCommand)
+    .command(schemaCommand)
+    .demandCommand(1, 'name a command: prune, inspect, convert, run or schema')
     .strict()
     .recommendCommands()
     .epilog(

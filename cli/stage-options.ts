@@ -1,0 +1,120 @@
+/**
+ * The options every stage takes in a graph file, as JSON Schema fragments. The graph schema
+ * (schema/graph.schema.json, `prune-pipe schema`) is generated from this table, so graph files
+ * are validated against the same option names the stage factories read.
+ */
+type Prop = Record<string, unknown>;
+
+export interface StageOptionSpec {
+  description: string;
+  properties: Record<string, Prop>;
+  required?: string[];
+}
+
+const int = (description: string, minimum = 1): Prop => ({ type: 'integer', minimum, description });
+const str = (description: string): Prop => ({ type: 'string', minLength: 1, description });
+const num = (description: string): Prop => ({ type: 'number', description });
+
+export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
+  parse: {
+    description: 'reads the input model (format detected from content unless given)',
+    properties: { from: str('input format: w2v-text, w2v-bin, glove, fifu, fasttext') },
+  },
+  counts: {
+    description: 'attaches counts from a word<TAB>count file to every pass',
+    properties: { file: str('path of the counts file') },
+    required: ['file'],
+  },
+  rank: {
+    description: 'keeps the N most frequent rows (file order or counts)',
+    properties: { keep: int('rows to keep'), by: { enum: ['order', 'counts'], description: 'rank by file order or by counts' } },
+    required: ['keep'],
+  },
+  cover: {
+    description: 'keeps the N words that best cover the others (facility location, stochastic greedy)',
+    properties: {
+      keep: int('rows to keep'),
+      candidates: int('candidates: the C most frequent words'),
+      sample: int('words the objective is evaluated on'),
+      forceKeep: int('most frequent words always kept', 0),
+      epsilon: num('stochastic greedy accuracy (0 < eps < 1)'),
+      neighbors: int('candidate neighbours kept per sample word'),
+      by: { enum: ['order', 'counts'], description: 'frequency from file order or counts' },
+      seed: int('random seed', 0),
+      threads: int('worker threads'),
+    },
+    required: ['keep'],
+  },
+  kmeans: {
+    description: 'learns N - K centroids with mini-batch spherical k-means; the K most frequent words keep their rows',
+    properties: {
+      keep: int('rows in the table (force-kept words plus centroids)'),
+      forceKeep: int('most frequent words that keep their own rows', 0),
+      weights: { enum: ['counts', 'rank', 'none'], description: 'frequency weighting of sampling and updates' },
+      sample: int('reservoir sample size'),
+      batchSize: int('mini-batch size'),
+      iterations: int('mini-batch iterations'),
+      seed: int('random seed', 0),
+      refine: { type: 'boolean', description: 'extra pass: centroids become exact means of their members' },
+      cellCentres: int('coarse cells for the assignment during training'),
+      threads: int('worker threads'),
+    },
+    required: ['keep'],
+  },
+  assign: {
+    description: 'maps every row without a target to its nearest kept row by cosine',
+    properties: { threads: int('worker threads') },
+  },
+  serialize: {
+    description: 'writes the result atomically',
+    properties: {
+      output: str("output path, or '-' for standard output"),
+      to: str('output format'),
+      layout: { enum: ['expanded', 'kept'], description: 'every word (expanded) or the kept rows only' },
+      mapping: str('also write word<TAB>kept word<TAB>cosine here'),
+    },
+    required: ['output', 'to'],
+  },
+};
+
+/** The JSON Schema of a graph file. */
+export function graphSchema(names: string[]): Record<string, unknown> {
+  const stageRules = names.map((name) => {
+    const spec = STAGE_OPTIONS[name] ?? { description: name, properties: {} };
+    return {
+      if: { properties: { stage: { const: name } }, required: ['stage'] },
+      then: {
+        description: spec.description,
+        properties: { stage: { const: name }, ...spec.properties },
+        required: ['stage', ...(spec.required ?? [])],
+        additionalProperties: false,
+      },
+    };
+  });
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://prune-pipe.invalid/graph.schema.json',
+    title: 'prune-pipe stage graph',
+    description: 'An input model and the stages that process it, in order. Run with `prune-pipe run FILE`.',
+    type: 'object',
+    required: ['input', 'stages'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string' },
+      input: { type: 'string', minLength: 1, description: "model file, or '-' for standard input" },
+      threads: { type: 'integer', minimum: 1, description: 'worker threads' },
+      batch: { type: 'integer', minimum: 1, description: 'rows per batch' },
+      seed: { type: 'integer', minimum: 0, description: 'seed for anything random' },
+      stages: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['stage'],
+          properties: { stage: { enum: names, description: 'stage name' } },
+          allOf: stageRules,
+        },
+      },
+    },
+  };
+}
