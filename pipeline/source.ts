@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { InputError } from './errors.js';
 import { release, track } from './cleanup.js';
 
@@ -22,6 +22,8 @@ export interface Source {
   open(opts?: { start?: number; end?: number; highWaterMark?: number }): Readable;
   /** Reads exactly `length` bytes at `position` (fewer only at end of file). */
   read(position: number, length: number): Promise<Buffer>;
+  /** Fills `dst` from `position` without an intermediate buffer; returns bytes read (fewer only at end). */
+  readInto(position: number, dst: Uint8Array): Promise<number>;
   /** Throws if the file changed since it was opened (size or modification time). */
   checkUnchanged(): Promise<void>;
   /** Releases handles and removes any spill file. */
@@ -51,15 +53,20 @@ class FileSource implements Source {
   }
 
   async read(position: number, length: number): Promise<Buffer> {
-    if (!this.fh) this.fh = await fs.promises.open(this.path, 'r');
     const buf = Buffer.allocUnsafe(length);
+    const got = await this.readInto(position, buf);
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  async readInto(position: number, dst: Uint8Array): Promise<number> {
+    if (!this.fh) this.fh = await fs.promises.open(this.path, 'r');
     let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+    while (got < dst.length) {
+      const { bytesRead } = await this.fh.read(dst, got, dst.length - got, position + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    return got === length ? buf : buf.subarray(0, got);
+    return got;
   }
 
   async checkUnchanged(): Promise<void> {
@@ -115,12 +122,47 @@ export async function openSource(name: string, stdin: Readable = process.stdin):
   return new FileSource(name, name, st.size, st.mtimeMs, false);
 }
 
-/** A source over an in-memory buffer, written to a temporary file (tests, examples). */
+/** A source over bytes in memory (tests, fuzzing, library users with a model in a Buffer). */
+class MemorySource implements Source {
+  readonly path = '';
+  constructor(
+    readonly name: string,
+    private readonly data: Buffer,
+  ) {}
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  open(opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {
+    const start = Math.min(opts.start ?? 0, this.data.length);
+    const end = Math.max(start, Math.min(opts.end ?? this.data.length, this.data.length));
+    const step = opts.highWaterMark ?? 1 << 16;
+    const data = this.data;
+    return Readable.from(
+      (function* () {
+        for (let p = start; p < end; p += step) yield data.subarray(p, Math.min(end, p + step));
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  async read(position: number, length: number): Promise<Buffer> {
+    if (position >= this.data.length) return Buffer.alloc(0);
+    return Buffer.from(this.data.subarray(position, Math.min(this.data.length, position + length)));
+  }
+
+  async readInto(position: number, dst: Uint8Array): Promise<number> {
+    if (position >= this.data.length) return 0;
+    const part = this.data.subarray(position, Math.min(this.data.length, position + dst.length));
+    dst.set(part);
+    return part.length;
+  }
+
+  async checkUnchanged(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
 export async function sourceFromBuffer(data: Uint8Array, name = 'buffer'): Promise<Source> {
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'prune-pipe-buf-'));
-  track(dir);
-  const file = path.join(dir, 'input');
-  await fs.promises.writeFile(file, data);
-  const st = await fs.promises.stat(file);
-  return new FileSource(name, file, st.size, st.mtimeMs, true);
+  return new MemorySource(name, Buffer.from(data.buffer, data.byteOffset, data.length));
 }

@@ -148,3 +148,23 @@ export class Cursor {
     this.pos += n;
   }
 }
+
+/**
+ * Reads straight into the caller's memory (a row buffer, a batch), with no intermediate buffer:
+ * matrix rows are the bulk of a model and are read many times. Reads go through the source
+ * (files and in-memory sources alike).
+ */
+export class RowFile {
+  constructor(readonly source: Source) {}
+
+  get name(): string {
+    return this.source.name;
+  }
+
+  /** Fills `dst` from `position`; returns the bytes read (fewer only at the end of the file). */
+  readInto(position: number, dst: Uint8Array): Promise<number> {
+    return this.source.readInto(position, dst);
+  }
+
+  async close(): Promise<void> {}
+}
