@@ -22,20 +22,26 @@ if (process.env.CI && !HAVE_GENSIM) throw new Error('python3-gensim missing: CI 
 if (!HAVE_FASTTEXT) console.warn('skipping fastText peer tests: the fasttext binary is not installed');
 
 const sources: Source[] = [];
+const models: FastTextModel[] = [];
 afterAll(async () => {
+  for (const m of models) await m.close();
   for (const s of sources) await s.close();
 });
 
 async function open(file: string, opts?: Parameters<typeof openFastText>[1]): Promise<FastTextModel> {
   const s = await openSource(file);
   sources.push(s);
-  return openFastText(s, opts);
+  const m = await openFastText(s, opts);
+  models.push(m);
+  return m;
 }
 
 async function openBuffer(b: Uint8Array, opts?: Parameters<typeof openFastText>[1]): Promise<FastTextModel> {
   const s = await sourceFromBuffer(b, 'test.bin');
   sources.push(s);
-  return openFastText(s, opts);
+  const m = await openFastText(s, opts);
+  models.push(m);
+  return m;
 }
 
 /** Every word vector of a pass, by word. */
@@ -193,6 +199,7 @@ describe('codec detection', () => {
     const src = await openSource(fixture('gensim', 'toy-model.bin'));
     sources.push(src);
     const r = await fasttextCodec.open(src, { batchRows: 7 });
+    models.push(r as FastTextModel);
     expect(r.info).toMatchObject({ format: 'fasttext', rows: 22, dim: 5, hasCounts: true });
     expect((await collect(r.pass())).map((b) => b.words.length)).toEqual([7, 7, 7, 1]);
     for (const f of [
@@ -405,22 +412,22 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gen
     // with it; fastText (on the same file in the version-12 layout) checks every word below.
     { file: 'cp852_fasttext.bin', encoding: 'cp852', unknown: ['zzzq', 'podlex', 'jenom'], words: 171 },
   ];
-  const models = new Map<string, FastTextModel>();
+  const oldModels = new Map<string, FastTextModel>();
   const answers = new Map<string, GensimAnswer>();
   const compared = (c: (typeof cases)[number], m: FastTextModel) => {
     const words = m.dictionary.words.slice(0, m.nwords);
     return c.encoding === 'cp852' ? words.filter(isAscii) : words;
   };
   beforeAll(async () => {
-    for (const c of cases) models.set(c.file, await open(fixture('gensim', c.file)));
+    for (const c of cases) oldModels.set(c.file, await open(fixture('gensim', c.file)));
     const got = gensim(
-      cases.map((c) => ({ path: fixture('gensim', c.file), encoding: c.encoding, words: [...compared(c, models.get(c.file)!), ...c.unknown] })),
+      cases.map((c) => ({ path: fixture('gensim', c.file), encoding: c.encoding, words: [...compared(c, oldModels.get(c.file)!), ...c.unknown] })),
     );
     cases.forEach((c, i) => answers.set(c.file, got[i]!));
   });
   for (const c of cases) {
     test(c.file, async () => {
-      const m = models.get(c.file)!;
+      const m = oldModels.get(c.file)!;
       expect(m.layout.header.layout).toBe('old');
       expect(m.nwords).toBe(c.words);
       const ours = await passVectors(m);
@@ -452,7 +459,7 @@ describe.skipIf(!HAVE_FIXTURES || !HAVE_GENSIM)('old-layout fixtures against gen
     try {
       for (const c of cases) {
         const file = fixture('gensim', c.file);
-        const m = models.get(c.file)!;
+        const m = oldModels.get(c.file)!;
         const v12 = path.join(dir, c.file);
         fs.writeFileSync(v12, toVersion12(file, m));
         const ours = await passVectors(m);

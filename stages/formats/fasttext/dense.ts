@@ -3,8 +3,7 @@
  * Only the layout is read when opening; rows are read at their offsets on demand.
  */
 import { InputError } from '../../../pipeline/errors.js';
-import type { Source } from '../../../pipeline/source.js';
-import type { Cursor } from './cursor.js';
+import type { Cursor, RowFile } from './cursor.js';
 
 export interface DenseLayout {
   kind: 'dense';
@@ -42,7 +41,7 @@ export async function readDenseLayout(c: Cursor, what: string, dim: number): Pro
  * array. Non-finite values are reported with their offset.
  */
 export async function readDenseRows(
-  source: Source,
+  file: RowFile,
   m: DenseLayout,
   start: number,
   count: number,
@@ -55,15 +54,14 @@ export async function readDenseRows(
   const dst = out ?? new Float32Array(n);
   if (n === 0) return dst;
   const at = m.dataOffset + start * m.cols * 4;
-  const buf = await source.read(at, n * 4);
-  if (buf.length < n * 4) {
-    throw new InputError(`file ends inside the matrix (read ${buf.length} of ${n * 4} bytes)`, { file: source.name, offset: at + buf.length, part });
+  const got = await file.readInto(at, new Uint8Array(dst.buffer, dst.byteOffset + outOffset * 4, n * 4));
+  if (got < n * 4) {
+    throw new InputError(`file ends inside the matrix (read ${got} of ${n * 4} bytes)`, { file: file.name, offset: at + got, part });
   }
-  new Uint8Array(dst.buffer, dst.byteOffset + outOffset * 4, n * 4).set(buf);
   const i = firstNonFinite(dst.subarray(outOffset, outOffset + n));
   if (i >= 0) {
     throw new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${dst[outOffset + i]})`, {
-      file: source.name,
+      file: file.name,
       offset: at + i * 4,
       part,
     });

@@ -12,8 +12,7 @@
  * quantizer of dim 1 (256 scalar norms). Row t = norm(t) x concat(centroid of code[t][m]).
  */
 import { InputError } from '../../../pipeline/errors.js';
-import type { Source } from '../../../pipeline/source.js';
-import type { Cursor } from './cursor.js';
+import type { Cursor, RowFile } from './cursor.js';
 
 /** Centroids per sub-quantizer (fixed by the format). */
 export const KSUB = 256;
@@ -135,7 +134,7 @@ export async function readQuantLayout(c: Cursor, what: string, dim: number): Pro
 
 /** Decodes rows [start, start + count) into `out` at `outOffset` (floats) or a new array. */
 export async function readQuantRows(
-  source: Source,
+  file: RowFile,
   m: QuantLayout,
   start: number,
   count: number,
@@ -150,16 +149,14 @@ export async function readQuantRows(
   dst.fill(0, outOffset, outOffset + count * dim);
   const nsubq = m.pq.nsubq;
   const at = m.codesOffset + start * nsubq;
-  const codes = await source.read(at, count * nsubq);
-  if (codes.length < count * nsubq) {
-    throw new InputError('file ends inside the quantized codes', { file: source.name, offset: at + codes.length, part });
-  }
-  let normCodes: Buffer | undefined;
+  const codes = new Uint8Array(count * nsubq);
+  const got = await file.readInto(at, codes);
+  if (got < codes.length) throw new InputError('file ends inside the quantized codes', { file: file.name, offset: at + got, part });
+  let normCodes: Uint8Array | undefined;
   if (m.qnorm) {
-    normCodes = await source.read(m.normCodesOffset + start, count);
-    if (normCodes.length < count) {
-      throw new InputError('file ends inside the norm codes', { file: source.name, offset: m.normCodesOffset + start + normCodes.length, part });
-    }
+    normCodes = new Uint8Array(count);
+    const n = await file.readInto(m.normCodesOffset + start, normCodes);
+    if (n < count) throw new InputError('file ends inside the norm codes', { file: file.name, offset: m.normCodesOffset + start + n, part });
   }
   for (let r = 0; r < count; r++) {
     const alpha = normCodes ? m.norms![normCodes[r]!]! : 1;

@@ -18,7 +18,7 @@ import { DEFAULT_BATCH_ROWS } from '../../../pipeline/batch.js';
 import type { ModelInfo, ModelReader, PassOptions, SubwordRows } from '../../../pipeline/model.js';
 import type { Source } from '../../../pipeline/source.js';
 import { fromAsync, type Stream } from '../../../pipeline/stream.js';
-import { Cursor } from './cursor.js';
+import { Cursor, RowFile } from './cursor.js';
 import { readDenseLayout, readDenseRows, type DenseLayout } from './dense.js';
 import { readDictionary, type FastTextDictionary } from './dictionary.js';
 import { LOSS_NAMES, MODEL_NAMES, readHeader, type FastTextHeader } from './header.js';
@@ -151,6 +151,7 @@ export class FastTextModel implements ModelReader {
   private table?: Float32Array;
   private tableLoading?: Promise<Float32Array | undefined>;
   private wordIds?: Map<string, number>;
+  private readonly file: RowFile;
 
   constructor(
     readonly source: Source,
@@ -166,10 +167,11 @@ export class FastTextModel implements ModelReader {
     this.tableRows = input.rows - dictionary.nwords;
     this.memoryBytes = opts.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
+    const file = (this.file = new RowFile(source));
     this.readRows =
       input.kind === 'dense'
-        ? (s, n, out, o) => readDenseRows(source, input, s, n, 'input matrix', out, o)
-        : (s, n, out, o) => readQuantRows(source, input, s, n, 'quantized input matrix', out, o);
+        ? (s, n, out, o) => readDenseRows(file, input, s, n, 'input matrix', out, o)
+        : (s, n, out, o) => readQuantRows(file, input, s, n, 'input matrix', out, o);
     const a = header.args;
     this.info = {
       format: 'fasttext',
@@ -231,9 +233,11 @@ export class FastTextModel implements ModelReader {
     return this.nwords;
   }
 
+  /** Drops the n-gram rows held in memory (the source stays open: it is the caller's). */
   async close(): Promise<void> {
     this.table = undefined;
     this.tableLoading = undefined;
+    await this.file.close();
   }
 
   /**
