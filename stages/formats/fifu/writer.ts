@@ -456,13 +456,21 @@ export async function writePrunedFifu(out: OutputFile, input: PrunedFifuInput): 
   const conflicts = findConflicts(entries, ngramRows, table, minN, maxN, (e) => e.slice(1, -1));
 
   const wordNorms = layout === 'duplicate' ? Float32Array.from(wordKept, (r) => norms[r]!) : undefined;
-  const order = [...wordKept, ...subwordKept];
+  // Word rows are stored unit-length. N-gram rows hold the kept vectors as given: a stock lookup
+  // normalises the (one-row) sum, which is then bit for bit the unit row finalfusion stores for
+  // the kept word. Rows given normalised are stored as they are (re-normalising a unit row may
+  // move its last bit).
+  const sub = input.normalized ? unit : input.vectors;
+  const order = [...wordKept.map((r) => [unit, r] as const), ...subwordKept.map((r) => [sub, r] as const)];
   const bytes = await writeExplicitFile(out, { metadata: input.metadata, words, ngrams: entries, ngramRows, minN, maxN, dim, wordNorms }, async (emit) => {
     const BLOCK = 4096;
     for (let s = 0; s < order.length; s += BLOCK) {
       const n = Math.min(BLOCK, order.length - s);
       const block = new Float32Array(n * dim);
-      for (let i = 0; i < n; i++) block.set(unit.subarray(order[s + i]! * dim, (order[s + i]! + 1) * dim), i * dim);
+      for (let i = 0; i < n; i++) {
+        const [m, r] = order[s + i]!;
+        block.set(m.subarray(r * dim, (r + 1) * dim), i * dim);
+      }
       await emit(block);
     }
     return order.length;
