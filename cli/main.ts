@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { installSignalHandlers } from '../pipeline/cleanup.js';
-import { PruneError } from '../pipeline/errors.js';
+import { OutputClosedError, PruneError } from '../pipeline/errors.js';
 import { pruneCommand } from './commands/prune.js';
 import { inspectCommand } from './commands/inspect.js';
 import { convertCommand } from './commands/convert.js';
@@ -15,6 +15,8 @@ import { schemaCommand } from './commands/schema.js';
 
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
+  // A closed standard output is reported through the failed write; do not crash on the event.
+  process.stdout.on('error', () => undefined);
   let code = 0;
   const cli = yargs(argv)
     .scriptName('prune-pipe')
@@ -47,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportError(e: unknown): number {
+  if (e instanceof OutputClosedError) return 0;
   if (e instanceof PruneError) {
     process.stderr.write(`prune-pipe: ${e.describe()}\n`);
     return e.exitCode;

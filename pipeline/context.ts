@@ -12,6 +12,7 @@ import type { Source } from './source.js';
 import { hl, type Stream } from './stream.js';
 import type { KeptTable } from './tables.js';
 import { UsageError } from './errors.js';
+import { WordFingerprintSet } from './word-set.js';
 
 export interface RunOptions {
   /** Worker threads for heavy kernels. */
@@ -101,10 +102,10 @@ export function openPass(ctx: RunContext, label: string): Stream<Batch> {
 /**
  * Drops rows whose word appeared before (the first occurrence wins) and renumbers rows so that
  * `start` counts unique words. The count of dropped rows goes to the report (warned once by run).
- * Memory: one Set entry per distinct word for the length of the pass.
+ * Memory: 16 bytes per distinct word (fingerprints, see word-set.ts) for the length of the pass.
  */
 function dropDuplicates(ctx: RunContext): (b: Batch) => Batch {
-  const seen = new Set<string>();
+  const seen = new WordFingerprintSet(Math.min(ctx.model?.info.rows ?? 1 << 16, 1 << 22));
   let next = 0;
   let dropped = 0;
   return (b) => {
@@ -112,8 +113,7 @@ function dropDuplicates(ctx: RunContext): (b: Batch) => Batch {
     let w = 0;
     for (let i = 0; i < n; i++) {
       const word = b.words[i]!;
-      if (seen.has(word)) continue;
-      seen.add(word);
+      if (!seen.add(word)) continue;
       if (w !== i) {
         b.words[w] = word;
         b.vectors.copyWithin(w * b.dim, i * b.dim, (i + 1) * b.dim);

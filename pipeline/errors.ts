@@ -56,6 +56,14 @@ export class OutputError extends PruneError {
   override readonly exitCode = 4;
 }
 
+/** Standard output was closed by its reader (`... -o - | head`): the run stops quietly (exit 0). */
+export class OutputClosedError extends PruneError {
+  override readonly exitCode = 0;
+  constructor() {
+    super('standard output closed by the reader');
+  }
+}
+
 /** The run was interrupted by a signal (exit 128 + signal number). */
 export class InterruptedError extends PruneError {
   override readonly exitCode: number;

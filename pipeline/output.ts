@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OutputError } from './errors.js';
+import { OutputClosedError, OutputError } from './errors.js';
 import { release, track } from './cleanup.js';
 
 const FLUSH_BYTES = 1 << 20;
@@ -36,11 +36,20 @@ export class OutputFile {
       throw new OutputError(`output folder does not exist: ${dir}`, { file: target });
     }
     if (!st.isDirectory()) throw new OutputError(`not a folder: ${dir}`, { file: target });
+    let existing: fs.Stats | undefined;
     try {
-      const tst = await fs.promises.stat(target);
-      if (tst.isDirectory()) throw new OutputError('output path is a folder', { file: target });
-    } catch (e) {
-      if (e instanceof OutputError) throw e;
+      existing = await fs.promises.stat(target);
+    } catch {
+      /* a new file */
+    }
+    if (existing?.isDirectory()) throw new OutputError('output path is a folder', { file: target });
+    if (existing && !existing.isFile()) {
+      // A device or pipe (/dev/null, /dev/full, a FIFO): written in place, never renamed over.
+      try {
+        return new OutputFile(target, undefined, await fs.promises.open(target, 'w'));
+      } catch (e) {
+        throw new OutputError(`cannot open for writing: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: target });
+      }
     }
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
     track(tmp);
@@ -87,8 +96,11 @@ export class OutputFile {
       }
     } else {
       await writeStdout(data).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE') this.stdoutClosed = true;
-        else throw new OutputError(`write failed: ${e.code ?? String(e)}`, { file: 'standard output' });
+        if (e.code === 'EPIPE') {
+          this.stdoutClosed = true;
+          throw new OutputClosedError();
+        }
+        throw new OutputError(`write failed: ${e.code ?? String(e)}`, { file: 'standard output' });
       });
     }
   }
@@ -128,10 +140,11 @@ export class OutputFile {
   async commit(): Promise<void> {
     await this.flush();
     this.closed = true;
-    if (!this.fh || !this.tmp) return;
+    if (!this.fh) return;
     try {
       await this.fh.sync().catch(() => undefined);
       await this.fh.close();
+      if (!this.tmp) return;
       await fs.promises.rename(this.tmp, this.target);
       release(this.tmp);
     } catch (e) {
@@ -145,8 +158,8 @@ export class OutputFile {
     this.closed = true;
     this.chunks = [];
     this.buffered = 0;
-    if (!this.tmp) return;
     await this.fh?.close().catch(() => undefined);
+    if (!this.tmp) return;
     await fs.promises.rm(this.tmp, { force: true }).catch(() => undefined);
     release(this.tmp);
   }

@@ -78,6 +78,10 @@ export function assignStage(opts: AssignOptions = {}): Stage {
           return b;
         });
     },
+    memory(ctx) {
+      const k = ctx.kept;
+      return k ? [{ what: 'unit-length copy of the kept table', bytes: k.capacity * k.dim * 4, option: '--keep' }] : [];
+    },
     async finish(ctx) {
       await close();
       ctx.report.mapped = ctx.report.cosine!.n;

@@ -31,6 +31,9 @@ export function parseStage(opts: ParseOptions = {}): Stage {
       if (model.subwords) caps.push('subwords');
       return caps;
     },
+    memory(ctx) {
+      return [{ what: 'duplicate-word fingerprints', bytes: ctx.report.input.rows * 16 * 2 }];
+    },
     transform(_input, ctx) {
       return openPass(ctx, 'read');
     },

@@ -95,6 +95,12 @@ export function rankStage(opts: RankOptions): Stage {
         return b;
       });
     },
+    memory(ctx) {
+      const k = ctx.kept!;
+      const items = [{ what: 'kept table', bytes: k.bytes, option: '--keep' }];
+      if (by === 'counts') items.push({ what: 'top-N heap and its rows', bytes: k.capacity * (k.dim * 4 + 64), option: '--keep' });
+      return items;
+    },
     async finish(ctx) {
       if (!ctx.kept!.complete) ctx.kept!.finish();
       ctx.report.kept = ctx.kept!.size;

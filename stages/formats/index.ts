@@ -7,6 +7,8 @@ import type { Source } from '../../pipeline/source.js';
 import { allFormats, formatNames, getFormat, type FormatCodec } from './registry.js';
 import './text.js';
 import './word2vec-bin.js';
+import './fifu/index.js';
+import './fasttext/index.js';
 
 export { formatNames, getFormat, allFormats };
 export type { FormatCodec };

@@ -1,4 +1,5 @@
 /** Reading whole (small) models in tests through the project's own readers. */
+import fs from 'node:fs';
 import { openSource } from '../../pipeline/source.js';
 import { collect } from '../../pipeline/stream.js';
 import { openModel } from '../../stages/formats/index.js';
@@ -44,4 +45,28 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** Writes a generated word2vec binary (clustered random rows, words w0, w1, ...). */
+export function writeSynthW2vBin(file: string, rows: number, dim: number, seed = 1): void {
+  let s = seed >>> 0 || 1;
+  const rnd = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296 - 0.5;
+  };
+  const centers = Array.from({ length: 50 }, () => Float32Array.from({ length: dim }, rnd));
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, `${rows} ${dim}\n`);
+  const v = new Float32Array(dim);
+  const chunk: Buffer[] = [];
+  for (let i = 0; i < rows; i++) {
+    const c = centers[i % 50]!;
+    for (let k = 0; k < dim; k++) v[k] = c[k]! + 0.3 * rnd();
+    chunk.push(Buffer.from(`w${i} `), Buffer.from(new Uint8Array(v.buffer).slice()), Buffer.from('\n'));
+    if (chunk.length > 3000) fs.writeSync(fd, Buffer.concat(chunk.splice(0)));
+  }
+  fs.writeSync(fd, Buffer.concat(chunk));
+  fs.closeSync(fd);
 }
