@@ -137,6 +137,11 @@ export class FifuWriter {
     return true;
   }
 
+  /** Word rows written so far (duplicates dropped). */
+  get rows(): number {
+    return this.outRows;
+  }
+
   private withNorms(): boolean {
     return this.opts.norms !== false;
   }
@@ -217,7 +222,6 @@ export class FifuWriter {
  */
 export class FifuRowWriter {
   private w: FifuWriter | undefined;
-  private n = 0;
   result: FifuWriteResult | undefined;
   constructor(
     readonly out: OutputFile,
@@ -235,16 +239,15 @@ export class FifuRowWriter {
       for (let i = 0; i < words.length; i++) v.set(vectors.subarray(rowIndex[i]! * dim, (rowIndex[i]! + 1) * dim), i * dim);
     }
     await this.w!.writeRows(v.subarray(0, words.length * dim), words);
-    this.n += words.length;
   }
 
   async end(_dim: number): Promise<void> {
     this.result = await this.w!.end();
   }
 
-  /** Rows handed in (before duplicates were dropped). */
+  /** Rows written (later duplicates are dropped). */
   get written(): number {
-    return this.n;
+    return this.w?.rows ?? 0;
   }
 }
 
@@ -372,8 +375,9 @@ async function writeExplicitFile(
 
 /**
  * Writes a pruned model without subwords (see docs/finalfusion.md for the layout): a stock
- * finalfusion reader returns each kept word's row for the kept word, and the same row (normalised
- * again) for every pruned word mapped to it; other unknown words get no vector.
+ * finalfusion reader returns each kept word's unit row for the kept word, the same vector (bit for
+ * bit, unless the rows came normalised) for every pruned word mapped to it, and nothing for other
+ * words (except those containing a stored `<word>`, see `conflicts`).
  */
 export async function writePrunedFifu(out: OutputFile, input: PrunedFifuInput): Promise<PrunedFifuResult> {
   const { dim } = input;
