@@ -62,6 +62,7 @@ export function rankStage(opts: RankOptions): Stage {
       if (opts.keep >= rows) ctx.info(`--keep ${opts.keep} >= ${rows} rows: every row is kept, nothing is mapped`);
       ctx.kept = new KeptTable(ctx.model!.info.dim, cap);
       ctx.report.keep = opts.keep;
+      ctx.report.method ??= 'topn';
       ctx.report.rankedBy = by;
     },
     async prepare(ctx) {

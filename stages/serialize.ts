@@ -14,6 +14,9 @@ import type { Stage } from '../pipeline/stage.js';
 import { fromPromise } from '../pipeline/stream.js';
 import { TextWriter } from './formats/text.js';
 import { Word2vecBinWriter } from './formats/word2vec-bin.js';
+import { FifuRowWriter, writePrunedFifu, toToml } from './formats/fifu/index.js';
+import path from 'node:path';
+import { packageVersion } from '../pipeline/version.js';
 
 export type Layout = 'expanded' | 'kept';
 
@@ -34,7 +37,7 @@ interface RowWriter {
   readonly written: number;
 }
 
-export const ROW_FORMATS = ['w2v-text', 'w2v-bin', 'glove'] as const;
+export const ROW_FORMATS = ['w2v-text', 'w2v-bin', 'glove', 'fifu'] as const;
 
 function rowWriter(to: string, out: OutputFile): RowWriter {
   switch (to) {
@@ -44,6 +47,8 @@ function rowWriter(to: string, out: OutputFile): RowWriter {
       return new TextWriter(out, false);
     case 'w2v-bin':
       return new Word2vecBinWriter(out);
+    case 'fifu':
+      return new FifuRowWriter(out);
     default:
       throw new UsageError(`cannot write format "${to}"; choose one of ${ROW_FORMATS.join(', ')}`);
   }
@@ -60,10 +65,26 @@ export function serializeStage(opts: SerializeOptions): Stage {
   let writer: RowWriter | undefined;
   let rows = 0;
   let hasKept = false;
+  /** finalfusion with a kept table: pruned words are collected and written at the end. */
+  let fifuPruned = false;
+  const prunedWords: string[] = [];
+  let prunedRows = new Int32Array(1024);
 
   const writeBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
     const kept = ctx.kept;
-    if (layout === 'expanded') {
+    if (fifuPruned) {
+      for (let i = 0; i < b.words.length; i++) {
+        const t = b.target![i]!;
+        if (kept!.sourceRow[t] === b.start + i) continue;
+        if (prunedWords.length === prunedRows.length) {
+          const bigger = new Int32Array(prunedRows.length * 2);
+          bigger.set(prunedRows);
+          prunedRows = bigger;
+        }
+        prunedRows[prunedWords.length] = t;
+        prunedWords.push(b.words[i]!);
+      }
+    } else if (layout === 'expanded') {
       if (hasKept) {
         if (!b.target) throw new Error('serialize: rows reached the writer without a target row');
         await writer!.writeRows(b.words, kept!.vectors, b.dim, b.target);
@@ -92,6 +113,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
       if (opts.mapping && !hasKept) throw new UsageError('stage "serialize": a mapping file needs a kept table');
       if (opts.mapping && opts.mapping === opts.output) throw new UsageError('the mapping file and the output are the same path');
       rows = layout === 'expanded' ? await ctx.model!.countRows() : 0;
+      fifuPruned = opts.to === 'fifu' && hasKept && layout === 'expanded';
       out = await OutputFile.open(opts.output);
       if (opts.mapping) map = await OutputFile.open(opts.mapping);
       writer = rowWriter(opts.to, out);
@@ -101,7 +123,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
       return input.flatMap((b: Batch) =>
         fromPromise(
           (async () => {
-            if (!begun && layout === 'expanded') {
+            if (!begun && layout === 'expanded' && !fifuPruned) {
               begun = true;
               await writer!.begin(rows, b.dim);
             }
@@ -112,6 +134,24 @@ export function serializeStage(opts: SerializeOptions): Stage {
     },
     async finish(ctx) {
       const dim = ctx.model!.info.dim;
+      if (fifuPruned) {
+        const k = ctx.kept!;
+        const res = await writePrunedFifu(out!, {
+          dim,
+          labels: k.labels.slice(0, k.size).map((l, i) => (k.sourceRow[i]! >= 0 ? l : null)),
+          vectors: k.vectors.subarray(0, k.size * dim),
+          pruned: prunedWords,
+          prunedRows: prunedRows.subarray(0, prunedWords.length),
+          metadata: provenance(ctx),
+        });
+        await out!.commit();
+        await map?.commit();
+        if (res.conflicts.length) ctx.warn(`${res.conflicts.length} pruned words contain another stored <word> and get a mixed vector from stock finalfusion readers (see docs/finalfusion.md)`);
+        ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: res.bytes, rows: k.size + prunedWords.length - res.skipped.length };
+        ctx.report.fifu = { ngrams: res.ngrams, ngramRows: res.ngramRows, minN: res.minN, maxN: res.maxN, skipped: res.skipped.length, conflicts: res.conflicts.length };
+        if (map) ctx.report.mappingFile = opts.mapping;
+        return;
+      }
       if (layout === 'kept') {
         const k = ctx.kept!;
         await writer!.begin(k.size, dim);
@@ -132,3 +172,22 @@ export function serializeStage(opts: SerializeOptions): Stage {
   };
 }
 
+
+/** TOML provenance for formats with a metadata section. */
+export function provenance(ctx: RunContext): string {
+  const r = ctx.report;
+  const table: Record<string, Record<string, string | number>> = {
+    prune_pipe: {
+      tool: 'prune-pipe',
+      version: packageVersion(),
+      method: String(r.method ?? 'topn'),
+      keep: r.keep ?? 0,
+      kept: ctx.kept?.size ?? 0,
+      source: path.basename(ctx.source.name),
+      source_format: r.input.format,
+      date: new Date().toISOString().slice(0, 10),
+    },
+  };
+  if (r.cosine && r.cosine.n) table.prune_pipe!.mean_cosine = Math.round(r.cosine.mean * 1e6) / 1e6;
+  return toToml(table);
+}

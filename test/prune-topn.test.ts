@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, HAVE_FIXTURES, HAVE_NUMPY, ROOT, tmpDir } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
-import { loadModel, row } from './helpers/models.js';
+import { loadModel, maxAbsDiff, row } from './helpers/models.js';
 import { runGraph } from '../cli/graph.js';
 
 const dir = tmpDir();
@@ -135,5 +135,38 @@ describe('top-N pruning', () => {
     expect(r.cosine.min).toBeLessThanOrEqual(r.cosine.p5);
     expect(r.output.rows).toBe(8661);
     expect(r.peakRssBytes).toBeGreaterThan(1e6);
+  });
+});
+
+describe('finalfusion output of a top-N prune', () => {
+  it('a finalfusion reader gives every pruned word the unit vector of its kept word', async () => {
+    const { openFifu } = await import('../stages/formats/fifu/index.js');
+    const { openSource } = await import('../pipeline/source.js');
+    const out = path.join(dir, 'p.fifu');
+    const map = path.join(dir, 'p.tsv');
+    const r = runCli(['prune', EXAMPLE, '-o', out, '--keep', '1500', '--mapping', map, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const orig = await loadModel(EXAMPLE);
+    const src = await openSource(out);
+    const ff = await openFifu(src);
+    expect(ff.metadata).toMatch(/method = "topn"/);
+    expect(ff.metadata).toMatch(/keep = 1500/);
+    const index = new Map(orig.words.map((w, i) => [w, i]));
+    const unitOf = (w: string) => {
+      const v = row(orig, index.get(w)!);
+      const n = Math.hypot(...v) || 1;
+      return Array.from(v, (x) => x / n);
+    };
+    const mapping = readMapping(map);
+    for (const m of mapping.filter((_, i) => i % 50 === 0)) {
+      const got = await ff.lookup(m.word);
+      expect(got, m.word).toBeDefined();
+      expect(maxAbsDiff(got!, unitOf(m.kept))).toBeLessThan(1e-6);
+    }
+    for (const w of orig.words.slice(0, 1500).filter((_, i) => i % 100 === 0)) {
+      expect(maxAbsDiff((await ff.lookup(w))!, unitOf(w))).toBeLessThan(1e-6);
+    }
+    expect(await ff.lookup('qqqqzzzzxxxx')).toBeUndefined();
+    await src.close();
   });
 });
