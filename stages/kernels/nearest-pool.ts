@@ -1,10 +1,15 @@
 /**
- * Exact nearest-row search spread over worker threads. The table is shared (SharedArrayBuffer),
- * queries are split into equal slices, one per worker, and answers come back in order.
+ * Exact nearest-row search spread over worker threads. The table is held once: in a shared
+ * WebAssembly memory that every worker attaches to (SIMD kernel, nearest-simd.ts), or in a
+ * SharedArrayBuffer (TypeScript kernel, where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js).
+ * Queries are split into equal slices, one per worker, and answers come back in order. Every
+ * query's answer is computed the same way wherever it runs, so results do not depend on the
+ * thread count. Memory: the padded table plus about 1.3 MB of scratch per thread at 300 dims.
  */
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
-import { nearestRows } from './nearest.js';
+import { nearestRowsJs } from './nearest.js';
+import { SimdTable, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
 
 export interface NearestResult {
@@ -12,22 +17,40 @@ export interface NearestResult {
   score: Float32Array;
 }
 
+/** What a worker is started with: the SIMD table's memory and its slot, or the plain table. */
+export type NearestWorkerData =
+  | { kind: 'simd'; memory: WasmMemory; layout: SimdTable['layout']; slot: number }
+  | { kind: 'js'; table: Float32Array; rows: number; dim: number };
+
 export class NearestPool {
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: (r: NearestResult) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
   private rr = 0;
+  private readonly simd: SimdTable | null;
+  private readonly plain: Float32Array | undefined;
+  /** 'wasm-simd' or 'js': the kernel this pool runs. */
+  readonly kernel: 'wasm-simd' | 'js';
 
-  /** `table` must be unit rows in a SharedArrayBuffer when threads > 0. */
+  /**
+   * `table`: `rows` x `dim`, unit rows for cosines (in a SharedArrayBuffer when the TypeScript
+   * kernel runs on workers). `threads` workers; 0 searches on the calling thread.
+   */
   constructor(
-    readonly table: Float32Array,
+    table: Float32Array,
     readonly rows: number,
     readonly dim: number,
     readonly threads: number,
   ) {
+    this.simd = SimdTable.create(table, rows, dim, threads + 1);
+    this.kernel = this.simd ? 'wasm-simd' : 'js';
+    if (!this.simd) this.plain = table;
     const url = threads > 0 ? workerUrl(import.meta.url, './nearest-worker.js') : undefined;
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(url!, { workerData: { table, rows, dim } });
+      const data: NearestWorkerData = this.simd
+        ? { kind: 'simd', memory: this.simd.memory, layout: this.simd.layout, slot: i + 1 }
+        : { kind: 'js', table, rows, dim };
+      const w = new Worker(url!, { workerData: data });
       w.on('message', (m: { id: number; index: Int32Array; score: Float32Array }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -42,14 +65,57 @@ export class NearestPool {
     }
   }
 
-  /** Nearest rows of `n` unit-length queries; with threads = 0 runs on this thread. */
-  async search(queries: Float32Array, n: number): Promise<NearestResult> {
-    if (this.workers.length === 0) {
-      const index = new Int32Array(n);
-      const score = new Float32Array(n);
-      nearestRows(queries, n, this.table, this.rows, this.dim, index, score);
+  /** The table (unpadded). With the SIMD kernel this is a copy made on each call. */
+  get table(): Float32Array {
+    return this.plain ?? this.simd!.rows();
+  }
+
+  /** Nearest rows of `n` queries on the calling thread. */
+  searchHere(queries: Float32Array, n: number): NearestResult {
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    if (this.simd) this.simd.search(0, queries, n, index, score);
+    else nearestRowsJs(queries, n, this.plain!, this.rows, this.dim, index, score);
+    return { index, score };
+  }
+
+  /**
+   * For each of `n` queries, the best of its `k` candidate rows (`cand`, n x k, -1 = none; rows
+   * outside the table are ignored) by the same dot product as `search`, on the calling thread.
+   */
+  rerank(queries: Float32Array, n: number, cand: Int32Array, k: number): NearestResult {
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    for (let i = 0; i < n * k; i++) if (!(cand[i]! >= 0 && cand[i]! < this.rows)) cand[i] = -1;
+    if (this.simd) {
+      this.simd.rerank(0, queries, n, cand, k, index, score);
       return { index, score };
     }
+    const t = this.plain!;
+    const d = this.dim;
+    for (let q = 0; q < n; q++) {
+      let best = -1;
+      let bs = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const r = cand[q * k + c]!;
+        if (r < 0) continue;
+        let s = 0;
+        for (let j = 0; j < d; j++) s += queries[q * d + j]! * t[r * d + j]!;
+        s = Math.fround(s);
+        if (s > bs || (s === bs && r < best)) {
+          bs = s;
+          best = r;
+        }
+      }
+      index[q] = best;
+      score[q] = bs;
+    }
+    return { index, score };
+  }
+
+  /** Nearest rows of `n` unit-length queries; with threads = 0 runs on this thread. */
+  async search(queries: Float32Array, n: number): Promise<NearestResult> {
+    if (this.workers.length === 0) return this.searchHere(queries, n);
     const w = this.workers.length;
     if (n < 64 * w || w === 1) return this.one(this.workers[this.rr++ % w]!, queries, n);
     const per = Math.ceil(n / w);
