@@ -26,3 +26,26 @@ export { nearestRows } from './stages/kernels/nearest.js';
 export { normalizeRows } from './stages/kernels/normalize.js';
 
 export { runGraph, type GraphSpec } from './cli/graph.js';
+
+// Lookups on any model (pruned or not) and comparing a pruned model with its original.
+export {
+  openLookup,
+  lookupFromSource,
+  Lookup,
+  readMappingFile,
+  SOURCE_NONE,
+  SOURCE_VOCAB,
+  SOURCE_MAPPED,
+  SOURCE_SUBWORDS,
+  type LookupOptions,
+  type LookupVector,
+  type LookupBatch,
+  type Neighbour,
+  type SimilarResult,
+  type PrunedInfo,
+  type VectorSource,
+  type MappedWord,
+} from './stages/lookup/index.js';
+export { evaluate, compare, type EvalOptions, type EvalResult, type CompareOptions } from './stages/eval/eval.js';
+export { readPairsFile, type WordPair } from './stages/eval/pairs.js';
+export { spearman, pearson, fractionalRanks } from './stages/eval/spearman.js';

@@ -12,6 +12,8 @@ import { inspectCommand } from './commands/inspect.js';
 import { convertCommand } from './commands/convert.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
+import { evalCommand } from './commands/eval.js';
+import { similarCommand } from './commands/similar.js';
 
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(convertCommand)
     .command(runCommand)
     .command(schemaCommand)
+    .command(evalCommand)
+    .command(similarCommand)
     .demandCommand(1, 'name a command: prune, inspect, convert, run or schema')
     .strict()
     .recommendCommands()
