@@ -13,6 +13,8 @@ import { openWord2vecBin } from '../stages/formats/word2vec-bin.js';
 import { ByteWriter } from '../stages/formats/fifu/bytes.js';
 import { encodeFrame, encodeHeader } from '../stages/formats/fifu/header.js';
 import { encodeNdArrayPrefix } from '../stages/formats/fifu/ndarray.js';
+import { encodeBucketVocab } from '../stages/formats/fifu/bucket-vocab.js';
+import { fasttextBuckets } from '../stages/subwords/fasttext-hash.js';
 import {
   fifuCodec,
   FifuRowWriter,
@@ -529,6 +531,81 @@ describe('explicit vocabularies written by others: indices renumbered by first a
     expect(maxAbsDiff((await r.lookup('a'))!, [Math.SQRT1_2, Math.SQRT1_2])).toBeLessThan(1e-7);
     // 'b' -> '<b' (row 0) + 'b>' (row 2) = (2, 1) normalised
     expect(maxAbsDiff((await r.lookup('b'))!, [2 / Math.sqrt(5), 1 / Math.sqrt(5)])).toBeLessThan(1e-7);
+  });
+});
+
+describe('hashed subword vocabularies (chunks 3 and 7)', () => {
+  test.skipIf(!HAVE_FIXTURES)('the BucketSubwordVocab chunk of ff_buckets.fifu re-encodes byte for byte', async () => {
+    const r = await open(ff('ff_buckets.fifu'));
+    const file = fs.readFileSync(ff('ff_buckets.fifu'));
+    const chunk = encodeBucketVocab(3, await r.words(), r.vocab.minN!, r.vocab.maxN!, r.vocab.buckets!);
+    expect(chunk.equals(file.subarray(r.vocab.frame.offset, r.vocab.frame.end))).toBe(true);
+  });
+
+  test('FastTextSubwordVocab: unknown words sum the rows fastText hashing picks', async () => {
+    const dim = 2;
+    const buckets = 10;
+    const head = encodeHeader([7, 2]);
+    const vocab = encodeBucketVocab(7, ['a'], 3, 4, buckets);
+    const rows = new Float32Array((1 + buckets) * dim);
+    for (let i = 0; i < 1 + buckets; i++) rows.set([i, 1], i * dim);
+    const file = Buffer.concat([head, vocab, encodeNdArrayPrefix(head.length + vocab.length, 1 + buckets, dim), Buffer.from(rows.buffer)]);
+    const r = await openBuf(file);
+    expect(r.subwords!.indexer.kind).toBe('fasttext');
+    // reference: fastText's own byte-level n-grams (fasttext-hash.ts), a separate code path
+    const ids = fasttextBuckets(Buffer.from('abc'), 3, 4, buckets);
+    expect(ids).toHaveLength(5); // <ab <abc abc abc> bc>
+    const sum = [0, 0];
+    for (const b of ids) {
+      sum[0]! += 1 + b;
+      sum[1]! += 1;
+    }
+    const n = Math.hypot(sum[0]!, sum[1]!);
+    expect(maxAbsDiff((await r.lookup('abc'))!, [sum[0]! / n, sum[1]! / n])).toBeLessThan(1e-7);
+    expect([...(await r.lookup('a'))!]).toEqual([0, 1]);
+  });
+});
+
+/** A SimpleVocab + QuantizedArray file built by hand (dims 4, 2 sub-quantizers of 2 centroids). */
+function quantizedFile(codes: number[], opts: { projection?: number[]; norm?: number }): Buffer {
+  const head = encodeHeader([1, 4]);
+  const vocabBody = new ByteWriter().u64(1).string('w').result();
+  const vocab = Buffer.concat([encodeFrame(new ByteWriter(), 1, vocabBody.length).result(), vocabBody]);
+  const at = head.length + vocab.length;
+  const pad = 4 - ((at + 48) % 4);
+  const centroids = [1, 2, 3, 4, 5, 6, 7, 8]; // sub 0: (1,2) (3,4); sub 1: (5,6) (7,8)
+  const f = (xs: number[]) => Buffer.from(Float32Array.from(xs).buffer);
+  const data = Buffer.concat([
+    Buffer.alloc(pad),
+    opts.projection ? f(opts.projection) : Buffer.alloc(0),
+    f(centroids),
+    opts.norm !== undefined ? f([opts.norm]) : Buffer.alloc(0),
+    Buffer.from(codes),
+  ]);
+  const w = new ByteWriter();
+  encodeFrame(w, 4, 36 + data.length).u32(opts.projection ? 1 : 0).u32(opts.norm !== undefined ? 1 : 0).u32(2).u32(4).u32(2).u64(1).u32(1).u32(10);
+  return Buffer.concat([head, vocab, w.result(), data]);
+}
+
+describe('QuantizedArray decoding (hand-built files)', () => {
+  test('codes pick centroids; without projection and norms the row is their concatenation', async () => {
+    const r = await openBuf(quantizedFile([1, 0], {}));
+    expect([...(await r.readRows(0, 1))]).toEqual([3, 4, 5, 6]);
+  });
+
+  test('projection: the row times the transposed projection, then scaled by its norm', async () => {
+    // P[0][3] = P[1][0] = P[2][1] = P[3][2] = 1: out[i] = sum_j r[j] P[i][j] = (r3, r0, r1, r2)
+    const P = [0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0];
+    const r = await openBuf(quantizedFile([1, 1], { projection: P, norm: 2 }));
+    expect([...(await r.readRows(0, 1))]).toEqual([16, 6, 8, 14]);
+  });
+
+  test('a code not below the centroid count is an InputError at its byte', async () => {
+    const file = quantizedFile([0, 2], {});
+    const r = await openBuf(file);
+    const err = await r.readRows(0, 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).where).toMatchObject({ part: 'QuantizedArray chunk', offset: file.length - 1 });
   });
 });
 
