@@ -4,7 +4,7 @@
  */
 import { createContext, type ContextOptions, type RunContext } from '../pipeline/context.js';
 import { pipeline, run } from '../pipeline/stage.js';
-import { openSource } from '../pipeline/source.js';
+import { openSource, spillSource } from '../pipeline/source.js';
 import { makeStage, type StageSpec } from './registry.js';
 
 export interface GraphSpec {
@@ -15,9 +15,15 @@ export interface GraphSpec {
   seed?: number;
 }
 
-export async function runGraph(g: GraphSpec, opts: ContextOptions = {}): Promise<RunContext> {
+export interface GraphRunOptions extends ContextOptions {
+  /** Decompress a gzip-compressed input into a temporary file first (for formats read at offsets). */
+  spill?: boolean;
+}
+
+export async function runGraph(g: GraphSpec, opts: GraphRunOptions = {}): Promise<RunContext> {
   const stages = g.stages.map(makeStage);
-  const source = await openSource(g.input);
+  let source = await openSource(g.input);
+  if (opts.spill) source = await spillSource(source);
   try {
     const ctx = createContext(source, {
       ...opts,

@@ -65,6 +65,24 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
     description: 'maps every row without a target to its nearest kept row by cosine',
     properties: { threads: int('worker threads') },
   },
+  'subword-scan': {
+    description: 'counts how often each subword n-gram bucket is used by the vocabulary words (subword models)',
+    properties: {
+      words: { enum: ['all', 'kept'], description: 'scan every vocabulary word (all) or only the kept words' },
+      weights: { enum: ['none', 'counts'], description: 'an n-gram occurrence counts 1 (none) or the word count (counts)' },
+    },
+  },
+  'subword-collapse': {
+    description: 'drops or nulls unused subword buckets, keeps the M most useful used ones, decides how pruned words are looked up',
+    properties: {
+      unused: { enum: ['drop', 'null'], description: 'unused buckets are removed (drop) or share one zero row (null)' },
+      keep: int('keep at most this many used buckets', 0),
+      score: { enum: ['usage', 'usage-norm'], description: 'bucket score for keep: usage count, or usage x row norm' },
+      pruned: { enum: ['drop', 'nearest'], description: 'used buckets beyond keep: removed, or remapped to the nearest kept bucket by cosine' },
+      prunedWords: { enum: ['nearest', 'subwords'], description: 'pruned words: the assign stage row (nearest) or rebuilt from their n-grams (subwords)' },
+      threads: int('worker threads'),
+    },
+  },
   serialize: {
     description: 'writes the result atomically',
     properties: {
@@ -72,6 +90,7 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
       to: str('output format'),
       layout: { enum: ['expanded', 'kept'], description: 'every word (expanded) or the kept rows only' },
       mapping: str('also write word<TAB>kept word<TAB>cosine here'),
+      compress: { enum: ['gzip', 'none'], description: 'gzip the output (default: when the name ends in .gz)' },
     },
     required: ['output', 'to'],
   },

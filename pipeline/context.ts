@@ -86,9 +86,10 @@ export function openPass(ctx: RunContext, label: string): Stream<Batch> {
   const n = ++ctx.passes;
   const check = n > 1 ? ctx.source.checkUnchanged() : Promise.resolve();
   return hl(check.then(() => true)).flatMap(() => {
-    ctx.progress.start(label, ctx.source.size);
+    ctx.progress.start(label, ctx.source.fileSize);
+    const src = ctx.source;
     return model
-      .pass({ batchRows: ctx.options.batchRows, onBytes: (b) => ctx.progress.bytesRead(b) })
+      .pass({ batchRows: ctx.options.batchRows, onBytes: (b) => ctx.progress.bytesRead(src.compressed ? src.fileBytesRead() : b) })
       .map(dropDuplicates(ctx))
       .filter((b: Batch) => b.words.length > 0)
       .map((b: Batch) => {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { OutputClosedError, OutputError } from './errors.js';
 import { release, track } from './cleanup.js';
 
@@ -18,15 +19,29 @@ export class OutputFile {
   /** Set when standard output was closed by the reader (EPIPE). */
   stdoutClosed = false;
 
+  /** Bytes in the file (compressed bytes for gzip output). */
+  private diskBytes = 0;
+
   private constructor(
     /** Where the file ends up ('-' for standard output). */
     readonly target: string,
     private readonly tmp: string | undefined,
     private fh: fs.promises.FileHandle | undefined,
+    /** 'gzip': every flush is written as one gzip member (concatenated members are one gzip file). */
+    readonly compress?: 'gzip',
   ) {}
 
-  /** Opens a temporary file in the target's folder; checks the folder exists and is writable. */
-  static async open(target: string): Promise<OutputFile> {
+  /**
+   * Opens a temporary file in the target's folder; checks the folder exists and is writable.
+   * `compress: 'gzip'` writes gzip (also on standard output).
+   */
+  static async open(target: string, opts: { compress?: 'gzip' } = {}): Promise<OutputFile> {
+    const f = await OutputFile.openRaw(target);
+    if (opts.compress) return new OutputFile(f.target, f.tmp, f.fh, opts.compress);
+    return f;
+  }
+
+  private static async openRaw(target: string): Promise<OutputFile> {
     if (target === '-') return new OutputFile('-', undefined, undefined);
     const dir = path.dirname(path.resolve(target));
     let st: fs.Stats;
@@ -63,9 +78,14 @@ export class OutputFile {
     return new OutputFile(target, tmp, fh);
   }
 
-  /** Bytes handed to write so far. */
+  /** Bytes handed to write so far (before compression). */
   get bytes(): number {
     return this.written + this.buffered;
+  }
+
+  /** Bytes in the output file so far (after compression; equals `bytes` when not compressed). */
+  get fileBytes(): number {
+    return this.compress ? this.diskBytes : this.bytes;
   }
 
   /** Queues bytes; returns a promise only when the buffer was flushed (await it for backpressure). */
@@ -79,10 +99,12 @@ export class OutputFile {
 
   async flush(): Promise<void> {
     if (this.buffered === 0) return;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    let data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.written += this.buffered;
     this.buffered = 0;
+    if (this.compress) data = zlib.gzipSync(data, { level: 6 });
+    this.diskBytes += data.length;
     if (this.stdoutClosed) return;
     if (this.fh) {
       try {
@@ -121,10 +143,30 @@ export class OutputFile {
     track(next);
     try {
       const w = await fs.promises.open(next, 'w', 0o644);
-      await w.write(prefix);
-      const r = fs.createReadStream(this.tmp, { start: oldLength });
-      for await (const chunk of r) await w.write(chunk as Buffer);
+      const pack = (b: Uint8Array) => (this.compress ? zlib.gzipSync(b, { level: 6 }) : b);
+      let disk = 0;
+      const put = async (b: Uint8Array) => {
+        const d = pack(b);
+        disk += d.length;
+        await w.write(d);
+      };
+      await put(prefix);
+      if (this.compress) {
+        let skip = oldLength;
+        for await (const chunk of fs.createReadStream(this.tmp).pipe(zlib.createGunzip())) {
+          let b = chunk as Buffer;
+          if (skip > 0) {
+            const k = Math.min(skip, b.length);
+            b = b.subarray(k);
+            skip -= k;
+          }
+          if (b.length) await put(b);
+        }
+      } else {
+        for await (const chunk of fs.createReadStream(this.tmp, { start: oldLength })) await put(chunk as Buffer);
+      }
       await w.close();
+      this.diskBytes = disk;
       await fs.promises.rename(next, this.tmp);
       release(next);
       this.fh = await fs.promises.open(this.tmp, 'a');

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -16,8 +17,17 @@ export interface Source {
   readonly name: string;
   /** A readable path on disk (the spill file for standard input). */
   readonly path: string;
-  /** Bytes. */
+  /**
+   * Bytes of model data. For a gzip-compressed file the decompressed size is not known before
+   * reading: this is then an upper bound (the compressed size x 1032, deflate's largest ratio).
+   */
   readonly size: number;
+  /** Bytes on disk (what progress counts against). */
+  readonly fileSize: number;
+  /** 'gzip' when the file is gzip-compressed (detected from its first bytes). */
+  readonly compressed?: 'gzip';
+  /** Bytes of the file consumed by the latest `open` stream (compressed bytes for gzip). */
+  fileBytesRead(): number;
   /** A new sequential read of bytes [start, end). */
   open(opts?: { start?: number; end?: number; highWaterMark?: number }): Readable;
   /** Reads exactly `length` bytes at `position` (fewer only at end of file). */
@@ -32,24 +42,32 @@ export interface Source {
 
 class FileSource implements Source {
   private fh: fs.promises.FileHandle | undefined;
+  protected lastStream: fs.ReadStream | undefined;
   constructor(
     readonly name: string,
     readonly path: string,
     readonly size: number,
-    private readonly mtimeMs: number,
-    private readonly spill: boolean,
+    protected readonly mtimeMs: number,
+    protected readonly spill: boolean,
   ) {}
+
+  get fileSize(): number {
+    return this.size;
+  }
+
+  fileBytesRead(): number {
+    return this.lastStream?.bytesRead ?? 0;
+  }
 
   open(opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {
     const end = opts.end === undefined ? undefined : opts.end - 1;
-    if (end !== undefined && end < (opts.start ?? 0)) {
-      return fs.createReadStream(this.path, { start: 0, end: -1 } as never);
-    }
-    return fs.createReadStream(this.path, {
+    if (end !== undefined && end < (opts.start ?? 0)) return Readable.from([]);
+    this.lastStream = fs.createReadStream(this.path, {
       start: opts.start ?? 0,
       end,
       highWaterMark: opts.highWaterMark ?? 1 << 20,
     });
+    return this.lastStream;
   }
 
   async read(position: number, length: number): Promise<Buffer> {
@@ -72,9 +90,9 @@ class FileSource implements Source {
   async checkUnchanged(): Promise<void> {
     if (this.spill) return;
     const st = await fs.promises.stat(this.path);
-    if (st.size !== this.size || st.mtimeMs !== this.mtimeMs) {
+    if (st.size !== this.fileSize || st.mtimeMs !== this.mtimeMs) {
       throw new InputError(
-        `the file changed while it was being read (size ${this.size} -> ${st.size}); rerun on a stable copy`,
+        `the file changed while it was being read (size ${this.fileSize} -> ${st.size}); rerun on a stable copy`,
         { file: this.name },
       );
     }
@@ -90,6 +108,139 @@ class FileSource implements Source {
   }
 }
 
+/** Largest expansion of deflate data (RFC 1951 stored/fixed blocks): a bound for allocation checks. */
+const MAX_GZIP_RATIO = 1032;
+/** Decompressed bytes kept from the start of a gzip file for format detection and headers. */
+const GZIP_HEAD = 1 << 20;
+
+/**
+ * A gzip-compressed file, read by streaming through zlib (concatenated members included). Passes
+ * decompress again; random access works only within the first MiB (headers), so formats that read
+ * rows at offsets refuse compressed input up front (see FormatCodec.randomAccess).
+ */
+class GzipSource extends FileSource {
+  readonly compressed = 'gzip' as const;
+  private head: Buffer = Buffer.alloc(0);
+
+  constructor(name: string, path: string, private readonly onDisk: number, mtimeMs: number, spill: boolean) {
+    super(name, path, onDisk * MAX_GZIP_RATIO, mtimeMs, spill);
+  }
+
+  override get fileSize(): number {
+    return this.onDisk;
+  }
+
+  /** Decompresses the first MiB (or the whole file if smaller) for `read`. */
+  async loadHead(): Promise<void> {
+    const parts: Buffer[] = [];
+    let got = 0;
+    const s = this.open();
+    try {
+      for await (const c of s) {
+        parts.push(c as Buffer);
+        got += (c as Buffer).length;
+        if (got >= GZIP_HEAD) break;
+      }
+    } finally {
+      s.destroy();
+    }
+    this.head = Buffer.concat(parts);
+  }
+
+  override open(opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {
+    const raw = fs.createReadStream(this.path, { highWaterMark: 1 << 20 });
+    this.lastStream = raw;
+    const gunzip = zlib.createGunzip({ chunkSize: 1 << 16 });
+    const name = this.name;
+    raw.on('error', (e) => gunzip.destroy(e));
+    gunzip.on('close', () => raw.destroy());
+    raw.pipe(gunzip);
+    const start = opts.start ?? 0;
+    const end = opts.end ?? Infinity;
+    const wrapped = Readable.from(
+      (async function* () {
+        let pos = 0;
+        try {
+          for await (const c of gunzip) {
+            const b = c as Buffer;
+            const a = Math.max(start - pos, 0);
+            const z = Math.min(b.length, end - pos);
+            pos += b.length;
+            if (z > a) yield b.subarray(a, z);
+            if (pos >= end) break;
+          }
+        } catch (e) {
+          throw new InputError(`gzip data is corrupt or truncated (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+            file: name,
+            offset: raw.bytesRead,
+          });
+        } finally {
+          gunzip.destroy();
+        }
+      })(),
+      { objectMode: false },
+    );
+    return wrapped;
+  }
+
+  override async readInto(position: number, dst: Uint8Array): Promise<number> {
+    if (position + dst.length > this.head.length && this.head.length >= GZIP_HEAD) {
+      throw new InputError(
+        'reading at this offset needs random access, which a gzip-compressed file does not give; decompress it first (or use --spill)',
+        { file: this.name, offset: position },
+      );
+    }
+    if (position >= this.head.length) return 0;
+    const part = this.head.subarray(position, Math.min(this.head.length, position + dst.length));
+    dst.set(part);
+    return part.length;
+  }
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A source for a file on disk: plain, or gzip-compressed (from its magic bytes, not its name). */
+async function fileSource(name: string, file: string, spill: boolean): Promise<Source> {
+  const st = await fs.promises.stat(file);
+  if (await isGzip(file)) {
+    const g = new GzipSource(name, file, st.size, st.mtimeMs, spill);
+    await g.loadHead();
+    return g;
+  }
+  return new FileSource(name, file, st.size, st.mtimeMs, spill);
+}
+
+/**
+ * Decompresses a gzip source into a temporary file (removed at the end) and returns a plain
+ * source over it, for formats that need random access (--spill).
+ */
+export async function spillSource(src: Source): Promise<Source> {
+  if (!src.compressed) return src;
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'prune-pipe-spill-'));
+  track(dir);
+  const file = path.join(dir, 'input');
+  try {
+    await streamPipeline(src.open(), fs.createWriteStream(file));
+  } catch (e) {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    release(dir);
+    throw e;
+  } finally {
+    await src.close();
+  }
+  const st = await fs.promises.stat(file);
+  return new FileSource(src.name, file, st.size, st.mtimeMs, true);
+}
+
 /** Opens a file, or '-' for standard input (spilled to a temporary file first). */
 export async function openSource(name: string, stdin: Readable = process.stdin): Promise<Source> {
   if (name === '-') {
@@ -103,8 +254,7 @@ export async function openSource(name: string, stdin: Readable = process.stdin):
       release(dir);
       throw new InputError(`cannot read standard input: ${String(e)}`, { file: 'standard input' });
     }
-    const st = await fs.promises.stat(file);
-    return new FileSource('standard input', file, st.size, st.mtimeMs, true);
+    return fileSource('standard input', file, true);
   }
   let st: fs.Stats;
   try {
@@ -119,7 +269,7 @@ export async function openSource(name: string, stdin: Readable = process.stdin):
   } catch {
     throw new InputError('not readable', { file: name });
   }
-  return new FileSource(name, name, st.size, st.mtimeMs, false);
+  return fileSource(name, name, false);
 }
 
 /** A source over bytes in memory (tests, fuzzing, library users with a model in a Buffer). */
@@ -132,6 +282,14 @@ class MemorySource implements Source {
 
   get size(): number {
     return this.data.length;
+  }
+
+  get fileSize(): number {
+    return this.data.length;
+  }
+
+  fileBytesRead(): number {
+    return 0;
   }
 
   open(opts: { start?: number; end?: number; highWaterMark?: number } = {}): Readable {

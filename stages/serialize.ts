@@ -17,6 +17,7 @@ import { Word2vecBinWriter } from './formats/word2vec-bin.js';
 import { FifuRowWriter, writePrunedFifu, toToml } from './formats/fifu/index.js';
 import path from 'node:path';
 import { packageVersion } from '../pipeline/version.js';
+import { subwordSerializer, type SubwordSerializer } from './serialize-subwords.js';
 
 export type Layout = 'expanded' | 'kept';
 
@@ -28,6 +29,8 @@ export interface SerializeOptions {
   layout?: Layout;
   /** Path of the mapping file to write, if any. */
   mapping?: string;
+  /** 'gzip' compresses the output (default: when the output name ends in .gz). */
+  compress?: 'gzip' | 'none';
 }
 
 interface RowWriter {
@@ -69,6 +72,8 @@ export function serializeStage(opts: SerializeOptions): Stage {
   let fifuPruned = false;
   const prunedWords: string[] = [];
   let prunedRows = new Int32Array(1024);
+  /** Runs with a subword-collapse stage are written by serialize-subwords.ts. */
+  let sub: SubwordSerializer | undefined;
 
   const writeBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
     const kept = ctx.kept;
@@ -114,11 +119,17 @@ export function serializeStage(opts: SerializeOptions): Stage {
       if (opts.mapping && opts.mapping === opts.output) throw new UsageError('the mapping file and the output are the same path');
       rows = layout === 'expanded' ? await ctx.model!.countRows() : 0;
       fifuPruned = opts.to === 'fifu' && hasKept && layout === 'expanded';
-      out = await OutputFile.open(opts.output);
+      if (opts.to === 'fifu' && (opts.compress === 'gzip' || (opts.compress === undefined && /\.gz$/i.test(opts.output)))) {
+        throw new UsageError('finalfusion output cannot be gzip-compressed: finalfusion readers read it at offsets');
+      }
+      const compress = opts.compress === 'gzip' || (opts.compress === undefined && /\.gz$/i.test(opts.output)) ? 'gzip' : undefined;
+      out = await OutputFile.open(opts.output, { compress });
       if (opts.mapping) map = await OutputFile.open(opts.mapping);
       writer = rowWriter(opts.to, out);
+      sub = subwordSerializer(ctx, have, { ...opts, layout, out, map, writer, provenance: () => provenance(ctx) });
     },
     transform(input, ctx) {
+      if (sub) return sub.transform(input, ctx);
       let begun = false;
       return input.flatMap((b: Batch) =>
         fromPromise(
@@ -133,6 +144,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
       );
     },
     async finish(ctx) {
+      if (sub) return sub.finish(ctx);
       const dim = ctx.model!.info.dim;
       if (fifuPruned) {
         const k = ctx.kept!;
@@ -147,7 +159,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
         await out!.commit();
         await map?.commit();
         if (res.conflicts.length) ctx.warn(`${res.conflicts.length} pruned words contain another stored <word> and get a mixed vector from stock finalfusion readers (see docs/finalfusion.md)`);
-        ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: res.bytes, rows: k.size + prunedWords.length - res.skipped.length };
+        ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: out!.fileBytes, rows: k.size + prunedWords.length - res.skipped.length };
         ctx.report.fifu = { ngrams: res.ngrams, ngramRows: res.ngramRows, minN: res.minN, maxN: res.maxN, skipped: res.skipped.length, conflicts: res.conflicts.length };
         if (map) ctx.report.mappingFile = opts.mapping;
         return;
@@ -162,7 +174,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
       await writer!.end(dim);
       await out!.commit();
       await map?.commit();
-      ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: out!.bytes, rows: writer!.written };
+      ctx.report.output = { file: opts.output, format: opts.to, layout, bytes: out!.fileBytes, rows: writer!.written };
       if (map) ctx.report.mappingFile = opts.mapping;
     },
     async abort() {

@@ -12,6 +12,7 @@ export interface RunFlags {
   report?: string;
   seed?: number;
   memory?: string;
+  spill?: boolean;
 }
 
 /** '512M', '2G', '300000000' -> bytes. */
@@ -29,6 +30,10 @@ export function runOptions<T>(y: Argv<T>) {
     .option('seed', { type: 'number', describe: 'seed for anything random (same seed, same input: same output)', default: 1 })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress, notes or summary on stderr (errors still print)', default: false })
     .option('report', { type: 'string', describe: 'also write the run summary as JSON to this file' })
+    .option('spill', {
+      type: 'boolean',
+      describe: 'decompress a gzip-compressed input into a temporary file first (needed for fifu and fastText .bin, which are read at offsets)',
+    })
     .option('memory', {
       type: 'string',
       describe: 'memory budget (e.g. 512M, 2G): checked before work starts against an estimate of what the run will hold',
@@ -38,7 +43,7 @@ export function runOptions<T>(y: Argv<T>) {
 export async function runWithSummary(g: GraphSpec, flags: RunFlags): Promise<RunContext> {
   if (flags.report && flags.report === g.input) throw new UsageError('--report would overwrite the input');
   const memoryBytes = flags.memory !== undefined ? parseSize(flags.memory) : undefined;
-  const ctx = await runGraph(g, { quiet: flags.quiet, threads: flags.threads, batchRows: flags.batch, seed: flags.seed, memoryBytes });
+  const ctx = await runGraph(g, { quiet: flags.quiet, threads: flags.threads, batchRows: flags.batch, seed: flags.seed, memoryBytes, spill: flags.spill });
   if (!flags.quiet) for (const l of summaryLines(ctx.report)) process.stderr.write(l + '\n');
   if (flags.report) await writeReport(flags.report, ctx.report);
   return ctx;

@@ -9,6 +9,7 @@ interface ConvertArgs extends RunFlags {
   output: string;
   from?: string;
   to?: string;
+  compress?: string;
 }
 
 export const convertCommand: CommandModule<object, ConvertArgs> = {
@@ -19,13 +20,14 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .positional('output', { type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('from', { type: 'string', choices: formatNames(), describe: 'input format (default: detected from content)' })
+      .option('compress', { type: 'string', choices: ['gzip', 'none'], describe: 'compress the output (default: gzip when the output name ends in .gz)' })
       .option('to', { type: 'string', choices: [...ROW_FORMATS], describe: 'output format (default: from the output name, else the input format)' }) as unknown as Argv<ConvertArgs>,
   handler: async (a: ArgumentsCamelCase<ConvertArgs>) => {
     const to = guessOutputFormat(a.output, a.to, a.from);
     await runWithSummary(
       {
         input: stdio(a.input),
-        stages: [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }, { stage: 'serialize', output: stdio(a.output), to }],
+        stages: [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }, { stage: 'serialize', output: stdio(a.output), to, ...(a.compress ? { compress: a.compress } : {}) }],
       },
       a,
     );

@@ -6,8 +6,9 @@ import type { GraphSpec } from '../graph.js';
 import type { StageSpec } from '../registry.js';
 import { guessOutputFormat } from '../output-format.js';
 import { runOptions, runWithSummary, stdio, type RunFlags } from './common.js';
+import { probeSubwords, subwordOptions, subwordStages, type SubwordArgs } from './prune-subwords.js';
 
-export interface PruneArgs extends RunFlags {
+export interface PruneArgs extends RunFlags, SubwordArgs {
   input: string;
   output: string;
   keep: number;
@@ -18,6 +19,7 @@ export interface PruneArgs extends RunFlags {
   mapping?: string;
   counts?: string;
   printGraph?: boolean;
+  compress?: string;
   candidates?: number;
   sample?: number;
   forceKeep?: number;
@@ -28,8 +30,8 @@ export interface PruneArgs extends RunFlags {
   refine?: boolean;
 }
 
-/** The stage graph for a prune run. */
-export function pruneGraph(a: PruneArgs): GraphSpec {
+/** The stage graph for a prune run; `hasSubwords`: the input has subword rows (see prune-subwords.ts). */
+export function pruneGraph(a: PruneArgs, hasSubwords = false): GraphSpec {
   const stages: StageSpec[] = [{ stage: 'parse', ...(a.from ? { from: a.from } : {}) }];
   if (a.counts) stages.push({ stage: 'counts', file: a.counts });
   if (a.method === 'cover') {
@@ -54,9 +56,11 @@ export function pruneGraph(a: PruneArgs): GraphSpec {
     if (a.method !== 'topn') throw new UsageError(`unknown --method "${a.method}"`);
     stages.push({ stage: 'rank', keep: a.keep, ...(a.counts ? { by: 'counts' } : {}) });
   }
-  stages.push({ stage: 'assign' });
   const to = guessOutputFormat(a.output, a.to, a.from);
-  stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}) });
+  const sub = subwordStages(a, to, hasSubwords);
+  if (sub.assign) stages.push({ stage: 'assign' });
+  stages.push(...sub.stages);
+  stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}), ...(a.compress ? { compress: a.compress } : {}) });
   const g: GraphSpec = { input: stdio(a.input), stages };
   if (a.threads !== undefined) g.threads = a.threads;
   return g;
@@ -66,7 +70,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
   command: 'prune <input>',
   describe: 'keep N vectors and map every other word to its nearest kept vector',
   builder: (y: Argv) =>
-    runOptions(y)
+    subwordOptions(runOptions(y)
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
@@ -83,6 +87,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
         default: 'expanded',
         describe: 'expanded: every input word with the vector it now maps to; kept: only the kept rows',
       })
+      .option('compress', { type: 'string', choices: ['gzip', 'none'], describe: 'compress the output (default: gzip when the output name ends in .gz)' })
       .option('mapping', { type: 'string', describe: 'also write word<TAB>kept word<TAB>cosine for every mapped word' })
       .option('counts', { type: 'string', describe: 'rank by a word<TAB>count file (any order; missing words count 0) instead of file order' })
       .option('candidates', { type: 'number', describe: 'cover: choose among the C most frequent words (C >= N; default 1.5 N)' })
@@ -93,9 +98,9 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .option('batch-size', { type: 'number', describe: 'kmeans: points per mini-batch (default 1024; not --batch, the rows per stream batch)' })
       .option('iterations', { type: 'number', describe: 'kmeans: at most this many passes over the sample; training stops earlier when the smoothed batch objective stops improving (default 20)' })
       .option('refine', { type: 'boolean', describe: 'kmeans: one more pass: each centroid becomes the exact weighted mean of all words nearest to it' })
-      .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' }) as unknown as Argv<PruneArgs>,
+      .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' })) as unknown as Argv<PruneArgs>,
   handler: async (a: ArgumentsCamelCase<PruneArgs>) => {
-    const g = pruneGraph(a);
+    const g = pruneGraph(a, await probeSubwords(stdio(a.input), a.from));
     if (a.printGraph) {
       process.stdout.write(JSON.stringify(g, null, 2) + '\n');
       return;

@@ -43,5 +43,11 @@ export async function detectFormat(source: Source, from?: string): Promise<Forma
 /** Detects (or takes) the format and opens a reader. */
 export async function openModel(source: Source, from?: string): Promise<ModelReader> {
   const c = await detectFormat(source, from);
+  if (source.compressed && c.randomAccess) {
+    throw new InputError(
+      `${c.name} files are read at row offsets, which a gzip-compressed file cannot give; decompress it first, or pass --spill to decompress into a temporary file`,
+      { file: source.name, offset: 0 },
+    );
+  }
   return c.open(source);
 }

@@ -21,6 +21,8 @@ export interface FormatCodec {
    */
   detect(head: Buffer, size: number): number;
   open(source: Source, opts?: OpenOptions): Promise<ModelReader>;
+  /** The reader reads rows at offsets, so it cannot read a gzip-compressed file in place. */
+  readonly randomAccess?: boolean;
 }
 
 const codecs = new Map<string, FormatCodec>();

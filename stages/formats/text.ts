@@ -95,7 +95,7 @@ export async function openText(source: Source, glove: boolean): Promise<TextRead
     const min = layout.rows * (2 * layout.dim + 1) - 1;
     if (min > source.size - layout.dataOffset) {
       throw new InputError(
-        `header claims ${layout.rows} rows of ${layout.dim} values, which need at least ${min} bytes; the file has ${source.size - layout.dataOffset} after the header`,
+        `header claims ${layout.rows} rows of ${layout.dim} values, which need at least ${min} bytes; the file has ${source.compressed ? 'at most ' : ''}${source.size - layout.dataOffset} after the header`,
         { file: source.name, line: 1 },
       );
     }
@@ -206,7 +206,7 @@ async function* readRows(source: Source, layout: TextLayout, opts: PassOptions =
       row < layout.rows
         ? `file ends after ${row} rows; the header promised ${layout.rows} (truncated?)`
         : `file has more rows than the ${layout.rows} the header promised`,
-      { file: name, line: lineNo, offset: source.size },
+      { file: name, line: lineNo, offset: source.compressed ? source.fileBytesRead() : source.size },
     );
   }
   if (row === 0 && !layout.header) throw new InputError('no rows', { file: name, offset: 0 });

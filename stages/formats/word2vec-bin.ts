@@ -38,7 +38,7 @@ export async function openWord2vecBin(source: Source): Promise<ModelReader> {
   const need = h.rows * (h.dim * 4 + 2);
   if (need > source.size - h.offset) {
     throw new InputError(
-      `header claims ${h.rows} rows of ${h.dim} float32, at least ${need} bytes; the file has ${source.size - h.offset} after the header`,
+      `header claims ${h.rows} rows of ${h.dim} float32, at least ${need} bytes; the file has ${source.compressed ? 'at most ' : ''}${source.size - h.offset} after the header`,
       { file: source.name, offset: 0 },
     );
   }
@@ -116,7 +116,7 @@ async function* readRows(source: Source, h: { rows: number; dim: number; offset:
     }
   }
   if (row < rows) {
-    throw new InputError(`file ends inside row ${row + 1}; the header promised ${rows} rows (truncated?)`, { file: name, offset: source.size });
+    throw new InputError(`file ends inside row ${row + 1}; the header promised ${rows} rows (truncated?)`, { file: name, offset: source.compressed ? source.fileBytesRead() : source.size });
   }
   if (words.length) yield { start, words, dim, vectors: vectors.subarray(0, words.length * dim) };
 }

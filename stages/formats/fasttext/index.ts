@@ -18,6 +18,7 @@ export type { DenseLayout } from './dense.js';
 export type { QuantLayout, ProductQuantizer } from './quantized.js';
 
 export const fasttextCodec: FormatCodec = {
+  randomAccess: true,
   name: 'fasttext',
   description: 'fastText .bin/.ftz model (format 11/12, and the older layout without a magic number): words with counts and subword n-gram rows',
   detect(head: Buffer): number {

@@ -9,6 +9,7 @@ import { MAGIC } from './header.js';
 import { openFifu } from './reader.js';
 
 export const fifuCodec: FormatCodec = {
+  randomAccess: true,
   name: 'fifu',
   description: "finalfusion: 'FiFu' chunks (simple, bucket, fastText and explicit subword vocabularies; dense or quantized storage)",
   detect(head) {
