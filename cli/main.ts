@@ -14,6 +14,7 @@ import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { evalCommand } from './commands/eval.js';
 import { similarCommand } from './commands/similar.js';
+import { sweepCommand } from './commands/sweep.js';
 
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(schemaCommand)
     .command(evalCommand)
     .command(similarCommand)
+    .command(sweepCommand)
     .demandCommand(1, 'name a command: prune, inspect, convert, run or schema')
     .strict()
     .recommendCommands()
