@@ -11,6 +11,8 @@ import { kmeansStage } from '../stages/kmeans/stage.js';
 import { parseStage } from '../stages/parse.js';
 import { rankStage } from '../stages/rank.js';
 import { serializeStage } from '../stages/serialize.js';
+import { subwordCollapseStage } from '../stages/subword-collapse.js';
+import { subwordScanStage } from '../stages/subword-scan.js';
 
 export interface StageSpec {
   stage: string;
@@ -26,6 +28,8 @@ const factories: Record<string, Factory> = {
   cover: (o) => coverStage(o as never),
   kmeans: (o) => kmeansStage(o as never),
   assign: (o) => assignStage(o as never),
+  'subword-scan': (o) => subwordScanStage(o as never),
+  'subword-collapse': (o) => subwordCollapseStage(o as never),
   serialize: (o) => serializeStage(o as never),
 };
 

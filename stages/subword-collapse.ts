@@ -1,0 +1,393 @@
+/**
+ * Null-vector collapse (stage 'subword-collapse'): decides, from the usage counts of the
+ * subword-scan stage, which n-gram buckets the output keeps, and builds the subword plan:
+ *   - unused buckets: dropped ('drop') or all sharing one zero row ('null');
+ *   - used buckets: all kept, or (keep M) the M with the highest score, 'usage' (the scan's
+ *     count) or 'usage-norm' (count x L2 norm of the bucket row, as compress-fasttext scores
+ *     n-grams); the others dropped ('drop') or remapped to the kept bucket whose row is nearest by
+ *     cosine ('nearest');
+ *   - pruned words: keep the row the assign stage gave them ('nearest'), or ('subwords') are left
+ *     out of the word list and rebuilt from their n-grams on lookup. In 'subwords' mode this stage
+ *     replaces assign: each pruned word's vector in the stream becomes its rebuilt vector, its
+ *     target -1 and its score the cosine between its original and rebuilt vectors.
+ *
+ * A word rebuilt from its n-grams gets what the model's own reader computes for an unknown word
+ * after pruning: fastText the mean of its n-gram rows (dropped buckets count for nothing, the
+ * null row counts as a zero row), finalfusion the L2-normalised sum.
+ *
+ * The plan (`subwordPlanOf(ctx).plan`) holds `rowMap` (bucket -> plan row or -1) and the plan rows
+ * (kept bucket rows, then the null row). It is built as soon as the usage counts are complete:
+ * before the streaming pass, or during it when the scan counts kept words as they go by.
+ * Memory: 4 bytes per bucket plus the kept bucket rows (M x dim x 4); 'nearest' adds a unit-length
+ * copy of them. Costs: one read of the used bucket rows for 'usage-norm', one of the kept rows;
+ * 'nearest' searches (U - M) x M x dim x 2 flops on the worker threads.
+ */
+import type { Batch } from '../pipeline/batch.js';
+import { withAssignment } from '../pipeline/batch.js';
+import type { RunContext } from '../pipeline/context.js';
+import { UsageError } from '../pipeline/errors.js';
+import type { SubwordIndexer, SubwordRows } from '../pipeline/model.js';
+import { CosineStats } from '../pipeline/report.js';
+import type { Capability, Stage } from '../pipeline/stage.js';
+import { fromPromise } from '../pipeline/stream.js';
+import { rowWeight } from './assign.js';
+import { addMappedRows, cosineRows, scaleRow } from './kernels/ngram-sum.js';
+import { NearestPool, sharedUnitTable } from './kernels/nearest-pool.js';
+import { normalizeRows, rowNorm } from './kernels/normalize.js';
+import { IntList, ngramRowLister, usageOf, type SubwordUsage } from './subword-usage.js';
+
+export type UnusedSubwords = 'drop' | 'null';
+export type SubwordScore = 'usage' | 'usage-norm';
+export type PrunedSubwords = 'drop' | 'nearest';
+export type PrunedWords = 'nearest' | 'subwords';
+
+export const UNUSED_SUBWORDS: readonly UnusedSubwords[] = ['drop', 'null'];
+export const SUBWORD_SCORES: readonly SubwordScore[] = ['usage', 'usage-norm'];
+export const PRUNED_SUBWORDS: readonly PrunedSubwords[] = ['drop', 'nearest'];
+export const PRUNED_WORDS: readonly PrunedWords[] = ['nearest', 'subwords'];
+
+/** Default score of --keep-subwords (see docs/subwords.md for the measurement behind it). */
+export const DEFAULT_SUBWORD_SCORE: SubwordScore = 'usage-norm';
+
+export interface SubwordCollapseOptions {
+  /** Unused buckets: 'drop' (default) or 'null' (one shared zero row). */
+  unused?: UnusedSubwords;
+  /** Keep at most this many used buckets (default: all used ones). */
+  keep?: number;
+  /** Score ranking used buckets for `keep` (default 'usage-norm'). */
+  score?: SubwordScore;
+  /** Used buckets beyond `keep`: 'drop' (default) or 'nearest' (remapped to the nearest kept bucket). */
+  pruned?: PrunedSubwords;
+  /** Pruned words: 'nearest' (the assign stage's row) or 'subwords' (rebuilt from n-grams). Default: 'nearest' after an assign stage, else 'subwords'. */
+  prunedWords?: PrunedWords;
+  /** Worker threads for 'nearest' (default: the run's --threads). */
+  threads?: number;
+}
+
+/** The result of the collapse: which bucket goes to which output n-gram row. */
+export interface SubwordPlan {
+  readonly indexer: SubwordIndexer;
+  readonly dim: number;
+  /** Buckets of the input's n-gram table. */
+  readonly buckets: number;
+  /** Bucket -> plan row, or -1 (dropped). */
+  readonly rowMap: Int32Array;
+  /** Plan rows: the kept buckets' rows (ascending bucket order), then the null row if any. */
+  readonly rows: Float32Array;
+  readonly planRows: number;
+  /** Input bucket of each kept plan row (the null row is not listed). */
+  readonly keptBuckets: Int32Array;
+  /** The null row's index, or -1. */
+  readonly nullRow: number;
+  /** How rebuilt words are combined: fastText's mean or finalfusion's normalised sum. */
+  readonly rule: 'mean' | 'normalized-sum';
+  readonly prunedWords: PrunedWords;
+  /**
+   * Writes the vector of `word` rebuilt from its n-grams after pruning to out[o .. o + dim);
+   * returns the number of n-gram rows it used (0: no n-gram left, the vector is zero).
+   */
+  rebuild(word: string, out: Float32Array, o: number): number;
+}
+
+/** Options and (once built) the plan, shared under PLAN_STATE. */
+export interface SubwordPlanHolder {
+  readonly prunedWords: PrunedWords;
+  plan?: SubwordPlan;
+}
+
+export const PLAN_STATE = 'subword-plan';
+
+export function subwordPlanOf(ctx: RunContext): SubwordPlanHolder | undefined {
+  return ctx.state.get(PLAN_STATE) as SubwordPlanHolder | undefined;
+}
+
+/** Largest single read of bucket rows, and the gap between needed rows still read through. */
+const READ_BYTES = 8 << 20;
+const GAP_BYTES = 64 << 10;
+
+/**
+ * Calls fn(k, data, offset) for each row `sorted[k]` (ascending, distinct) of the n-gram table,
+ * its floats at data[offset .. offset + dim); reads coalesced ranges through `rows.read`.
+ */
+export async function readRowsSorted(rows: SubwordRows, sorted: Int32Array, fn: (k: number, data: Float32Array, offset: number) => void): Promise<void> {
+  const dim = rows.dim;
+  const gap = Math.max(1, Math.floor(GAP_BYTES / (dim * 4)));
+  const maxRows = Math.max(1, Math.floor(READ_BYTES / (dim * 4)));
+  let u = 0;
+  while (u < sorted.length) {
+    const a = sorted[u]!;
+    let v = u + 1;
+    while (v < sorted.length && sorted[v]! - sorted[v - 1]! <= gap && sorted[v]! - a < maxRows) v++;
+    const data = await rows.read(a, sorted[v - 1]! - a + 1);
+    for (let k = u; k < v; k++) fn(k, data, (sorted[k]! - a) * dim);
+    u = v;
+  }
+}
+
+function check<T extends string>(value: T | undefined, allowed: readonly T[], name: string): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new UsageError(`stage "subword-collapse": ${name} must be ${allowed.join(' or ')}, got "${String(value)}"`);
+  }
+}
+
+export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
+  check(opts.unused, UNUSED_SUBWORDS, 'unused');
+  check(opts.score, SUBWORD_SCORES, 'score');
+  check(opts.pruned, PRUNED_SUBWORDS, 'pruned');
+  check(opts.prunedWords, PRUNED_WORDS, 'prunedWords');
+  if (opts.keep !== undefined && !(Number.isInteger(opts.keep) && opts.keep >= 0)) {
+    throw new UsageError(`stage "subword-collapse": keep (--keep-subwords) must be an integer >= 0, got ${opts.keep}`);
+  }
+  if (opts.keep === undefined && opts.score !== undefined) {
+    throw new UsageError('stage "subword-collapse": score (--subword-score) ranks buckets for keep (--keep-subwords M); give keep too');
+  }
+  if (opts.keep === undefined && opts.pruned !== undefined) {
+    throw new UsageError('stage "subword-collapse": pruned (--pruned-subwords) says what happens to used buckets beyond keep (--keep-subwords M); give keep too');
+  }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new UsageError(`stage "subword-collapse": threads must be a positive integer, got ${opts.threads}`);
+  }
+  const unused = opts.unused ?? 'drop';
+  const score = opts.score ?? DEFAULT_SUBWORD_SCORE;
+  const pruned = opts.pruned ?? 'drop';
+  let holder: { prunedWords: PrunedWords; plan?: SubwordPlan } | undefined;
+  let building: Promise<SubwordPlan> | undefined;
+  let pool: NearestPool | undefined;
+  let noNgrams = 0;
+
+  const build = (ctx: RunContext): Promise<SubwordPlan> => {
+    building ??= (async () => {
+      const usage = usageOf(ctx)!;
+      if (!usage.complete) throw new Error('subword-collapse: the usage counts are not complete yet');
+      const t = performance.now();
+      const plan = await buildPlan(ctx, usage, { unused, keep: opts.keep, score, pruned, prunedWords: holder!.prunedWords, threads: opts.threads ?? ctx.options.threads }, (p) => {
+        pool = p;
+      });
+      pool = undefined;
+      holder!.plan = plan;
+      const cur = ctx.report.stages['subword-collapse'] ?? { seconds: 0 };
+      cur.seconds = Math.round((cur.seconds + (performance.now() - t) / 1000) * 1000) / 1000;
+      ctx.report.stages['subword-collapse'] = cur;
+      return plan;
+    })();
+    return building;
+  };
+
+  return {
+    name: 'subword-collapse',
+    needs: ['model', 'usage'],
+    open(ctx, have) {
+      const assigned = have.has('assigned');
+      const prunedWords = opts.prunedWords ?? (assigned ? 'nearest' : 'subwords');
+      if (prunedWords === 'nearest' && !assigned) {
+        throw new UsageError('stage "subword-collapse": prunedWords "nearest" (--pruned-words nearest) maps pruned words with an assign stage; put one before this stage');
+      }
+      if (prunedWords === 'subwords' && assigned) {
+        throw new UsageError('stage "subword-collapse": prunedWords "subwords" (--pruned-words subwords) rebuilds pruned words from their n-grams instead of mapping them; remove the assign stage');
+      }
+      if (prunedWords === 'subwords' && !have.has('kept')) {
+        throw new UsageError('stage "subword-collapse": prunedWords "subwords" needs a kept table (a rank or cover stage before it)');
+      }
+      if (prunedWords === 'subwords' && ctx.report.method === 'kmeans') {
+        throw new UsageError('stage "subword-collapse": k-means centroids are not words, so words cannot be rebuilt around them; use --pruned-words nearest with --method kmeans');
+      }
+      holder = { prunedWords };
+      ctx.state.set(PLAN_STATE, holder);
+      const caps: Capability[] = [];
+      if (prunedWords === 'subwords') {
+        ctx.report.cosine = new CosineStats();
+        ctx.report.cosineAll = new CosineStats();
+        caps.push('assigned');
+      }
+      return caps;
+    },
+    memory(ctx) {
+      const sw = ctx.model?.subwords;
+      if (!sw) return [];
+      const rows = Math.min(sw.indexer.size, opts.keep ?? sw.indexer.size);
+      const items = [
+        { what: 'bucket map', bytes: sw.indexer.size * 4 },
+        { what: 'kept subword rows', bytes: rows * sw.dim * 4, option: '--keep-subwords' },
+      ];
+      if (pruned === 'nearest') items.push({ what: 'unit copy of the kept subword rows', bytes: rows * sw.dim * 4, option: '--keep-subwords' });
+      return items;
+    },
+    async prepare(ctx) {
+      if (usageOf(ctx)!.complete) await build(ctx);
+    },
+    transform(input, ctx) {
+      const h = holder!;
+      const usage = usageOf(ctx)!;
+      if (h.prunedWords === 'nearest') {
+        return input.flatMap((b: Batch) => fromPromise((async () => {
+          if (!h.plan && usage.complete) await build(ctx);
+          return b;
+        })()));
+      }
+      const mapped = ctx.report.cosine!;
+      const all = ctx.report.cosineAll!;
+      const kept = ctx.kept!;
+      return input.flatMap((b: Batch) =>
+        fromPromise(
+          (async () => {
+            if (!h.plan && usage.complete) await build(ctx);
+            const a = withAssignment(b);
+            const dim = b.dim;
+            let tmp: Float32Array | undefined;
+            for (let i = 0; i < b.words.length; i++) {
+              const w = rowWeight(b, i);
+              const t = a.target[i]!;
+              if (t >= 0 && kept.sourceRow[t] === b.start + i) {
+                all.add(1, w);
+                continue;
+              }
+              const plan = h.plan;
+              if (!plan) throw new Error('subword-collapse: a pruned word arrived before the subword usage was complete');
+              tmp ??= new Float32Array(dim);
+              tmp.fill(0);
+              if (plan.rebuild(b.words[i]!, tmp, 0) === 0) noNgrams++;
+              const c = cosineRows(b.vectors, i * dim, tmp, 0, dim);
+              b.vectors.set(tmp, i * dim);
+              a.target[i] = -1;
+              a.score[i] = c;
+              mapped.add(c, w);
+              all.add(c, w);
+            }
+            return b;
+          })(),
+        ),
+      );
+    },
+    async finish(ctx) {
+      if (!holder!.plan) await build(ctx);
+      if (holder!.prunedWords === 'subwords') {
+        ctx.report.mapped = ctx.report.cosine!.n;
+        const sw = (ctx.report.subwords ??= {}) as Record<string, unknown>;
+        sw.rebuilt = { words: ctx.report.cosine!.n, withoutNgrams: noNgrams };
+        if (noNgrams > 0) ctx.warn(`${noNgrams} pruned word${noNgrams === 1 ? ' has' : 's have'} no n-gram left after pruning: their vector is zero`);
+      }
+    },
+    async abort() {
+      await pool?.close();
+    },
+  };
+}
+
+interface PlanOptions {
+  unused: UnusedSubwords;
+  keep?: number;
+  score: SubwordScore;
+  pruned: PrunedSubwords;
+  prunedWords: PrunedWords;
+  threads: number;
+}
+
+/** Queries per nearest-bucket search call. */
+const QUERY_BLOCK = 4096;
+
+async function buildPlan(ctx: RunContext, usage: SubwordUsage, o: PlanOptions, onPool: (p: NearestPool) => void): Promise<SubwordPlan> {
+  const sw = ctx.model!.subwords!;
+  const dim = sw.dim;
+  const T = usage.buckets;
+  const counts = usage.counts;
+  const used = usage.usedRows();
+  let keptBuckets = used;
+  let prunedBuckets = new Int32Array(0);
+  if (o.keep !== undefined && o.keep < used.length) {
+    const s = new Float64Array(used.length);
+    for (let i = 0; i < used.length; i++) s[i] = counts[used[i]!]!;
+    if (o.score === 'usage-norm') await readRowsSorted(sw, used, (k, data, off) => (s[k] = s[k]! * rowNorm(data, off, dim)));
+    const order = Int32Array.from({ length: used.length }, (_, i) => i).sort((a, b) => (s[b]! !== s[a]! ? (s[b]! > s[a]! ? 1 : -1) : a - b));
+    const keep = new Uint8Array(used.length);
+    for (let k = 0; k < o.keep; k++) keep[order[k]!] = 1;
+    keptBuckets = new Int32Array(o.keep);
+    prunedBuckets = new Int32Array(used.length - o.keep);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < used.length; i++) {
+      if (keep[i]) keptBuckets[a++] = used[i]!;
+      else prunedBuckets[b++] = used[i]!;
+    }
+  }
+  const M = keptBuckets.length;
+  const rowMap = new Int32Array(T).fill(-1);
+  for (let k = 0; k < M; k++) rowMap[keptBuckets[k]!] = k;
+  let nullRow = -1;
+  if (o.unused === 'null' && usage.used < T) {
+    nullRow = M;
+    for (let i = 0; i < T; i++) if (counts[i] === 0) rowMap[i] = nullRow;
+  }
+  const planRows = M + (nullRow >= 0 ? 1 : 0);
+  const rows = new Float32Array(Math.max(1, planRows) * dim).subarray(0, planRows * dim);
+  await readRowsSorted(sw, keptBuckets, (k, data, off) => rows.set(data.subarray(off, off + dim), k * dim));
+
+  const remap = new CosineStats();
+  if (prunedBuckets.length && o.pruned === 'nearest' && M > 0) {
+    const unit = sharedUnitTable(rows, M, dim);
+    const pool = new NearestPool(unit, M, dim, Math.max(0, o.threads));
+    onPool(pool);
+    try {
+      for (let s = 0; s < prunedBuckets.length; s += QUERY_BLOCK) {
+        const part = prunedBuckets.subarray(s, Math.min(prunedBuckets.length, s + QUERY_BLOCK));
+        const q = new Float32Array(part.length * dim);
+        await readRowsSorted(sw, part, (k, data, off) => q.set(data.subarray(off, off + dim), k * dim));
+        normalizeRows(q, part.length, dim);
+        const r = await pool.search(q, part.length);
+        for (let k = 0; k < part.length; k++) {
+          rowMap[part[k]!] = r.index[k]!;
+          remap.add(r.score[k]!);
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  }
+
+  const rule = ctx.model!.info.format === 'fasttext' ? 'mean' : 'normalized-sum';
+  const rowsOf = ngramRowLister(sw.indexer);
+  const list = new IntList(256);
+  const plan: SubwordPlan = {
+    indexer: sw.indexer,
+    dim,
+    buckets: T,
+    rowMap,
+    rows,
+    planRows,
+    keptBuckets,
+    nullRow,
+    rule,
+    prunedWords: o.prunedWords,
+    rebuild(word, out, off) {
+      list.clear();
+      const n = rowsOf(word, list);
+      out.fill(0, off, off + dim);
+      const c = addMappedRows(out, off, rows, list.data, n, rowMap, dim);
+      if (c > 0) {
+        if (rule === 'mean') scaleRow(out, off, dim, 1 / c);
+        else normalizeRows(out.subarray(off, off + dim), 1, dim);
+      }
+      return c;
+    },
+  };
+  const rowBytes = dim * 4;
+  const sub = (ctx.report.subwords ??= {}) as Record<string, unknown>;
+  sub.collapse = {
+    unused: o.unused,
+    keep: o.keep ?? null,
+    score: o.keep !== undefined ? o.score : null,
+    pruned: o.keep !== undefined ? o.pruned : null,
+    prunedWords: o.prunedWords,
+    bucketsIn: T,
+    used: used.length,
+    kept: M,
+    nullRow: nullRow >= 0,
+    droppedUnused: o.unused === 'drop' ? T - used.length : 0,
+    nulled: o.unused === 'null' ? T - used.length : 0,
+    droppedPruned: o.pruned === 'drop' || M === 0 ? prunedBuckets.length : 0,
+    remapped: o.pruned === 'nearest' && M > 0 ? prunedBuckets.length : 0,
+    remapCosine: remap.n ? remap.toJSON() : null,
+    rowsOut: planRows,
+    rowBytesOut: planRows * rowBytes,
+  };
+  return plan;
+}
