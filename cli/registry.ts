@@ -6,6 +6,7 @@ import { UsageError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import { assignStage } from '../stages/assign.js';
 import { countsStage } from '../stages/counts.js';
+import { countWordsStage } from '../stages/count-words.js';
 import { coverStage } from '../stages/cover/index.js';
 import { kmeansStage } from '../stages/kmeans/stage.js';
 import { parseStage } from '../stages/parse.js';
@@ -24,6 +25,7 @@ type Factory = (opts: Record<string, unknown>) => Stage;
 const factories: Record<string, Factory> = {
   parse: (o) => parseStage(o as never),
   counts: (o) => countsStage(o as never),
+  'count-words': (o) => countWordsStage(o as never),
   rank: (o) => rankStage(o as never),
   cover: (o) => coverStage(o as never),
   kmeans: (o) => kmeansStage(o as never),

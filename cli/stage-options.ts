@@ -25,6 +25,15 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
     properties: { file: str('path of the counts file') },
     required: ['file'],
   },
+  'count-words': {
+    description: 'makes counts from a text corpus (whitespace-separated tokens) and attaches them to every pass',
+    properties: {
+      text: str('path of the text file'),
+      output: str('also write the counts as word<TAB>count here'),
+      lowercase: { type: 'boolean', description: 'lower-case ASCII letters before counting' },
+    },
+    required: ['text'],
+  },
   rank: {
     description: 'keeps the N most frequent rows (file order or counts)',
     properties: { keep: int('rows to keep'), by: { enum: ['order', 'counts'], description: 'rank by file order or by counts' } },

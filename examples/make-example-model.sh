@@ -14,3 +14,5 @@ fasttext skipgram -input "$tmp/corpus.txt" -output "$tmp/model" -dim 25 -minCoun
 mv "$tmp/model.vec" gcide-small.vec
 mv "$tmp/model.bin" gcide-small.bin
 ls -l gcide-small.vec gcide-small.bin
+# A text sample for the counts-from-text graph (examples/graphs/counts-from-text-topn.json).
+./corpus.sh 20000000 | tail -c 300000 > gcide-text-sample.txt

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { Batch } from '../pipeline/batch.js';
 import { InputError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
+import type { RunContext } from '../pipeline/context.js';
 import { wordFromBytes } from '../pipeline/words.js';
 
 export interface CountsOptions {
@@ -49,6 +50,24 @@ export async function readCountsFile(file: string): Promise<Map<string, number>>
   return counts;
 }
 
+/** Attaches `counts` to every batch of every pass (missing words count 0). */
+export function attachCounts(ctx: RunContext, counts: Map<string, number>, file: string): void {
+  let matched = 0;
+  ctx.decorators.push((b: Batch) => {
+    const c = new Float64Array(b.words.length);
+    for (let i = 0; i < b.words.length; i++) {
+      const v = counts.get(b.words[i]!);
+      if (v !== undefined) {
+        c[i] = v;
+        matched++;
+      }
+    }
+    b.counts = c;
+    return b;
+  });
+  ctx.report.counts = { file, words: counts.size, matched: () => matched };
+}
+
 /** Stage: attach counts from a file to every batch of every pass. */
 export function countsStage(opts: CountsOptions): Stage {
   return {
@@ -56,21 +75,7 @@ export function countsStage(opts: CountsOptions): Stage {
     needs: ['model'],
     provides: ['counts'],
     async open(ctx) {
-      const counts = await readCountsFile(opts.file);
-      let matched = 0;
-      ctx.decorators.push((b: Batch) => {
-        const c = new Float64Array(b.words.length);
-        for (let i = 0; i < b.words.length; i++) {
-          const v = counts.get(b.words[i]!);
-          if (v !== undefined) {
-            c[i] = v;
-            matched++;
-          }
-        }
-        b.counts = c;
-        return b;
-      });
-      ctx.report.counts = { file: opts.file, words: counts.size, matched: () => matched };
+      attachCounts(ctx, await readCountsFile(opts.file), opts.file);
     },
   };
 }
