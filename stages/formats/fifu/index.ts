@@ -15,7 +15,9 @@ export const fifuCodec: FormatCodec = {
   detect(head) {
     return head.length >= 4 && head.subarray(0, 4).toString('latin1') === MAGIC ? 2 : 0;
   },
-  open: (source): Promise<ModelReader> => openFifu(source),
+  // Passes give the vectors before normalisation (rows x NdNorms), so pruning and conversion keep
+  // the original norms; files without norms give their stored rows.
+  open: (source): Promise<ModelReader> => openFifu(source, { unnormalize: true }),
 };
 
 registerFormat(fifuCodec);
