@@ -31,6 +31,7 @@ export { runGraph, type GraphSpec } from './cli/graph.js';
 export {
   openLookup,
   lookupFromSource,
+  openLookupReader,
   Lookup,
   readMappingFile,
   SOURCE_NONE,

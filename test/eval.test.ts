@@ -13,6 +13,7 @@ import { readPairsFile } from '../stages/eval/pairs.js';
 import { fractionalRanks, spearman } from '../stages/eval/spearman.js';
 import { openFifu } from '../stages/formats/fifu/index.js';
 import { openSource } from '../pipeline/source.js';
+import { collect } from '../pipeline/stream.js';
 import { openLookup, SOURCE_NONE, SOURCE_SUBWORDS, type Lookup } from '../stages/lookup/index.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, HAVE_FASTTEXT, HAVE_FIXTURES, ROOT, tmpDir } from './helpers/fixtures.js';
@@ -51,9 +52,31 @@ function bruteNearest(m: Loaded, query: Float32Array, k: number, exclude?: strin
   return out.slice(0, k).map(({ word, cosine }) => ({ word, cosine }));
 }
 
-/** Checks has/vector/similar/words of a lookup against the model read whole by its pass. */
+/** A finalfusion file read whole as stored (unit rows), as finalfusion's own lookups give them. */
+async function loadFifuStored(file: string): Promise<Loaded> {
+  const src = await openSource(file);
+  try {
+    const ff = await openFifu(src);
+    const bs = await collect(ff.pass({ batchRows: 512 }));
+    const words = bs.flatMap((b) => b.words);
+    const vectors = new Float32Array(words.length * ff.info.dim);
+    let o = 0;
+    for (const b of bs) {
+      vectors.set(b.vectors, o);
+      o += b.vectors.length;
+    }
+    return { format: 'fifu', dim: ff.info.dim, words, vectors };
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Checks has/vector/similar/words of a lookup against the model read whole by its pass
+ * (finalfusion: its stored rows).
+ */
 async function checkLookup(file: string, from?: string): Promise<{ lk: Lookup; m: Loaded }> {
-  const m = await loadModel(file, from);
+  const m = file.endsWith('.fifu') ? await loadFifuStored(file) : await loadModel(file, from);
   const lk = await openLookup(file, { from });
   const first = new Map<string, number>();
   m.words.forEach((w, i) => {
@@ -175,5 +198,220 @@ describe.skipIf(!HAVE_FIXTURES)('lookup loader on the shared fixtures', () => {
     expect(await lk.vector(T('qqqqq'))).toBeUndefined();
     expect(await lk.similar(T('qqqqq'), 3)).toBeUndefined();
     await lk.close();
+  });
+});
+
+const EXAMPLE = path.join(ROOT, 'examples', 'gcide-small.vec');
+const WORDSIM = fixture('gensim', 'wordsim353.tsv');
+
+/** A word2vec binary copy of a loaded model whose rows are permuted among the words. */
+function writeShuffled(m: Loaded, file: string, seed = 7): void {
+  const n = m.words.length;
+  const perm = Array.from({ length: n }, (_, i) => i);
+  let s = seed;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const j = s % (i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const parts: Buffer[] = [Buffer.from(`${n} ${m.dim}\n`)];
+  for (let i = 0; i < n; i++) {
+    const r = perm[i]!;
+    parts.push(Buffer.from(m.words[i]! + ' ', 'latin1'), Buffer.from(m.vectors.slice(r * m.dim, (r + 1) * m.dim).buffer), Buffer.from('\n'));
+  }
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+describe('Spearman with ties', () => {
+  test('fractional ranks average the tied positions', () => {
+    expect(Array.from(fractionalRanks([9, 7, 5, 1, 7, 4]))).toEqual([6, 4.5, 3, 1, 4.5, 2]);
+    expect(Array.from(fractionalRanks([2, 2, 2]))).toEqual([2, 2, 2]);
+  });
+
+  test('eval on a tiny model and pairs file equals the hand-computed value', async () => {
+    const dir = newDir();
+    // Word vectors chosen so the cosines are exact: a=(1,0) b=(2,0) c=(3,4) d=(0,3) e=(-1,0).
+    const model = path.join(dir, 'tiny.vec');
+    fs.writeFileSync(model, '5 2\na 1 0\nb 2 0\nc 3 4\nd 0 3\ne -1 0\n');
+    const pairs = path.join(dir, 'pairs.tsv');
+    fs.writeFileSync(pairs, '# word1\tword2\thuman\n\na\tb\t9\na\tc\t7\na\td\t5\na\te\t1\nb\tc\t7\nc\td\t4\na\tzzz\t3\n');
+    // human  = 9, 7, 5, 1, 7, 4        -> ranks 6, 4.5, 3, 1, 4.5, 2    (the two 7s share ranks 4 and 5)
+    // cosine = 1, .6, 0, -1, .6, .8    -> ranks 6, 3.5, 2, 1, 3.5, 5    (the two .6s share ranks 3 and 4)
+    // Both rank lists have mean 3.5; deviations:
+    //   dh = 2.5, 1, -0.5, -2.5, 1, -1.5      dc = 2.5, 0, -1.5, -2.5, 0, 1.5
+    //   sum dh*dc = 6.25 + 0 + 0.75 + 6.25 + 0 - 2.25 = 11
+    //   sum dh^2 = 6.25 + 1 + 0.25 + 6.25 + 1 + 2.25 = 17,  sum dc^2 = 6.25 + 0 + 2.25 + 6.25 + 0 + 2.25 = 17
+    //   rho = 11 / sqrt(17 * 17) = 11/17
+    const expected = 11 / 17;
+    expect(spearman([9, 7, 5, 1, 7, 4], [1, 0.6, 0, -1, 0.6, 0.8])).toBeCloseTo(expected, 12);
+    const r = await evaluate(model, model, { pairs, sample: 0 });
+    expect(r.pairs!.total).toBe(7);
+    expect(r.pairs!.vocabulary.pairs).toBe(6);
+    expect(r.pairs!.unused).toBe(1);
+    expect(r.pairs!.missing_words).toEqual(['zzz']);
+    expect(r.pairs!.vocabulary.original).toBeCloseTo(expected, 6);
+    expect(r.pairs!.vocabulary.pruned).toBeCloseTo(expected, 6);
+  });
+
+  test('pairs files: comments, lower-casing, bad lines', async () => {
+    const dir = newDir();
+    const f = path.join(dir, 'p.tsv');
+    fs.writeFileSync(f, '# c\nTiger\tCAT\t7.35\n');
+    expect((await readPairsFile(f)).map((p) => [p.a, p.b])).toEqual([['Tiger', 'CAT']]);
+    expect((await readPairsFile(f, { lowercase: true })).map((p) => [p.a, p.b])).toEqual([['tiger', 'cat']]);
+    fs.writeFileSync(f, 'tiger cat 7.35\n');
+    await expect(readPairsFile(f)).rejects.toThrow(/expected `word1<TAB>word2<TAB>score`, found 1 tab-separated field/);
+    fs.writeFileSync(f, 'tiger\tcat\tseven\n');
+    await expect(readPairsFile(f)).rejects.toThrow(/expected a number as the score, found "seven"/);
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES)('eval', () => {
+  test('a model against itself: every cosine 1, overlap 1, the same Spearman', async () => {
+    const r = await evaluate(EXAMPLE, EXAMPLE, { pairs: WORDSIM, sample: 300, pool: 3000 });
+    expect(r.shared).toBe(8661);
+    expect(r.cosine.count).toBe(8661);
+    expect(r.cosine.identical).toBe(8661);
+    expect(r.cosine.min).toBeGreaterThanOrEqual(0.999999);
+    expect(r.cosine.mean).toBeCloseTo(1, 6);
+    expect(r.neighbours!.overlap).toBe(1);
+    expect(r.neighbours!.distribution[10]).toBe(300);
+    expect(r.pairs!.vocabulary.pairs).toBeGreaterThan(100);
+    expect(r.pairs!.vocabulary.pruned).toBe(r.pairs!.vocabulary.original);
+    expect(r.missing.from_pruned + r.missing.from_original).toBe(0);
+  });
+
+  test('against a shuffled copy (rows permuted among words, another format): low overlap and cosine', async () => {
+    const m = await loadModel(EXAMPLE);
+    const shuffled = path.join(newDir(), 'shuffled.bin');
+    writeShuffled(m, shuffled);
+    const r = await evaluate(EXAMPLE, shuffled, { pairs: WORDSIM, sample: 300, pool: 3000 });
+    expect(r.pruned.format).toBe('w2v-bin');
+    expect(r.shared).toBe(8661);
+    expect(r.neighbours!.overlap).toBeLessThan(0.05);
+    expect(r.cosine.mean).toBeLessThan(0.5);
+    expect(r.cosine.identical).toBeLessThan(10);
+    expect(Math.abs(r.pairs!.vocabulary.pruned)).toBeLessThan(r.pairs!.vocabulary.original);
+  });
+
+  test('weights: Zipf by rank without counts, counts from a fastText .bin', async () => {
+    const r = await evaluate(EXAMPLE, EXAMPLE, { sample: 0 });
+    expect(r.weights).toBe('zipf');
+    const ft = fixture('gensim', 'toy-model.bin');
+    const r2 = await evaluate(ft, ft, { sample: 0 });
+    expect(r2.weights).toBe('counts');
+    expect(r2.original.counts).toBe(true);
+    expect(r2.cosine.weighted_mean).toBeCloseTo(1, 6);
+  });
+
+  test('dimension mismatch is a usage error', async () => {
+    await expect(evaluate(EXAMPLE, fixture('finalfusion', 'similarity.bin'), { sample: 0 })).rejects.toThrow(/cannot compare: .* has 25 dimensions, .* has 100/);
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES)('pruned models: finalfusion <word> entries and mapping files', () => {
+  const dir = newDir();
+  const fifu = path.join(dir, 'p.fifu');
+  const fifuMap = path.join(dir, 'p-fifu.map.tsv');
+  const kept = path.join(dir, 'kept.bin');
+  const keptMap = path.join(dir, 'kept.map.tsv');
+  const mapping = () =>
+    fs
+      .readFileSync(keptMap, 'latin1')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+
+  test('prune writes them (CLI)', () => {
+    for (const args of [
+      [EXAMPLE, '-o', fifu, '--keep', '1000', '--mapping', fifuMap],
+      [EXAMPLE, '-o', kept, '--keep', '1000', '--layout', 'kept', '--mapping', keptMap],
+    ]) {
+      const r = runCli(['prune', ...args, '-q']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  });
+
+  test('eval: each mapped word gets the cosine the mapping file gives it', async () => {
+    const lines = mapping();
+    const want = (1000 + lines.reduce((s, l) => s + Number(l[2]), 0)) / 8661;
+    for (const [file, opts] of [
+      [fifu, {}],
+      [kept, { mapping: keptMap }],
+    ] as const) {
+      const r = await evaluate(EXAMPLE, file, { ...opts, sample: 0 });
+      expect(r.shared).toBe(8661);
+      expect(r.mapped).toBe(8661 - 1000);
+      expect(r.pruned.mapped).toBe(8661 - 1000);
+      expect(r.cosine.identical).toBeGreaterThanOrEqual(1000);
+      expect(r.cosine.mean).toBeCloseTo(want, 5);
+      expect(r.missing.from_pruned).toBe(0);
+    }
+  });
+
+  test('lookup: has/vector/mappedTo/similar on the pruned finalfusion file agree with the mapping file', async () => {
+    const lk = await openLookup(fifu);
+    expect(lk.pruned).toEqual({ kind: 'fifu', layout: 'duplicate', mapped: 8661 - 1000 });
+    expect(lk.vocabSize).toBe(1000);
+    expect(lk.size).toBe(8661);
+    const lines = mapping();
+    for (const [word, keptWord] of [lines[0]!, lines[100]!, lines[lines.length - 1]!]) {
+      expect(lk.has(word!)).toBe(true);
+      const v = await lk.vector(word!);
+      expect(v!.source).toBe('mapped');
+      expect(await lk.mappedTo(word!)).toBe(keptWord);
+      const k = await lk.vector(keptWord!);
+      expect(k!.source).toBe('vocab');
+      expect(Array.from(v!.vector)).toEqual(Array.from(k!.vector));
+      const s = await lk.similar(word!, 3);
+      expect(s!.identical).toBe(keptWord);
+      expect(s!.neighbours[0]).toEqual({ word: keptWord, cosine: expect.closeTo(1, 6) });
+    }
+    expect(lk.has(T('qqqzzz'))).toBe(false);
+    expect(await lk.vector(T('qqqzzz'))).toBeUndefined();
+    await lk.close();
+  });
+
+  test('lookup: a kept-layout word2vec file plus its mapping file', async () => {
+    const lk = await openLookup(kept, { mapping: keptMap });
+    expect(lk.pruned?.kind).toBe('mapping');
+    expect(lk.vocabSize).toBe(1000);
+    expect(lk.size).toBe(8661);
+    const [word, keptWord, cos] = mapping()[42]!;
+    const v = await lk.vector(word!);
+    expect(v).toMatchObject({ source: 'mapped', mappedTo: keptWord, cosine: Number(cos) });
+    expect(Array.from(v!.vector)).toEqual(Array.from((await lk.vector(keptWord!))!.vector));
+    await lk.close();
+  });
+
+  test('similar (CLI) says what a pruned word is mapped to, for both kinds', () => {
+    const [word, keptWord] = mapping()[7]!;
+    const a = runCli(['similar', fifu, word!, '-k', '3']);
+    expect(a.code).toBe(0);
+    expect(a.stdout.toString().split('\n')[0]).toBe(`${word}: mapped to ${keptWord}`);
+    const b = runCli(['similar', kept, '--mapping', keptMap, word!, '-k', '3', '--json']);
+    expect(b.code).toBe(0);
+    const j = JSON.parse(b.stdout.toString());
+    expect(j[0]).toMatchObject({ word, source: 'mapped', mapped_to: keptWord });
+    expect(j[0].neighbours[0]).toMatchObject({ word: keptWord, cosine: 1 });
+    expect(j[0].neighbours).toHaveLength(3);
+  });
+
+  test('eval (CLI) prints the measures, and JSON with --json', () => {
+    const r = runCli(['eval', EXAMPLE, fifu, '--sample', '100', '--pool', '1000']);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toMatch(/^shared +8661 words \(7661 mapped to a kept row\)$/m);
+    // The 1000 most frequent words are the kept ones: their neighbours among themselves are unchanged.
+    expect(out).toMatch(/^neighbours +overlap@10 1\.0000 \(min 1\.0000\) on 100 words sampled from the 1000 most frequent shared words$/m);
+    expect(out).toMatch(/^pairs +wordsim353\.tsv: 353 pairs; Spearman on \d+ pairs in both vocabularies: original 0\.\d{4}, pruned 0\.\d{4}$/m);
+    const j = JSON.parse(runCli(['eval', EXAMPLE, fifu, '--sample', '0', '--json', '--pairs', 'none']).stdout.toString());
+    expect(j.shared).toBe(8661);
+    expect(j.pairs).toBeUndefined();
+    expect(j.neighbours).toBeUndefined();
+    const bad = runCli(['eval', EXAMPLE, fifu, '--pairs', path.join(dir, 'nope.tsv')]);
+    expect(bad.code, bad.stderr).toBe(3);
+    expect(bad.stderr).toMatch(/nope\.tsv: no such pairs file/);
   });
 });

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline as streamPipeline } from 'node:stream/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../pipeline/errors.js';
 import { openSource } from '../../pipeline/source.js';
@@ -17,8 +18,8 @@ import { displayWord } from '../../pipeline/words.js';
 import { readCountsFile } from '../../stages/counts.js';
 import { compare } from '../../stages/eval/eval.js';
 import { readPairsFile, type WordPair } from '../../stages/eval/pairs.js';
-import { detectFormat, formatNames, openModel } from '../../stages/formats/index.js';
-import { openLookup } from '../../stages/lookup/index.js';
+import { detectFormat, formatNames } from '../../stages/formats/index.js';
+import { openLookup, openLookupReader } from '../../stages/lookup/index.js';
 import { runGraph } from '../graph.js';
 import { sweepChartSvg, type ChartPoint } from '../sweep-chart.js';
 import { formatBytes } from '../summary.js';
@@ -135,21 +136,28 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   await fs.promises.mkdir(models, { recursive: true });
 
   // The input's format and size; a text input becomes a binary copy every run reads.
-  const src0 = await openSource(o.input);
+  let src0 = await openSource(o.input);
   let format: string;
   let words: number;
   let dim: number;
+  let original = o.input;
   try {
     const c = await detectFormat(src0, o.from);
     format = c.name;
-    const m = await openModel(src0, format);
+    if (src0.compressed && !TEXT_FORMATS.has(format)) {
+      // Formats read at offsets need the decompressed bytes: one copy every run reads.
+      original = path.join(models, 'input.' + format);
+      await streamPipeline(src0.open(), fs.createWriteStream(original));
+      await src0.close();
+      src0 = await openSource(original);
+    }
+    const m = await openLookupReader(src0, format);
     words = await m.countRows();
     dim = m.info.dim;
     await m.close();
   } finally {
     await src0.close();
   }
-  let original = o.input;
   let originalFrom = format;
   let parseSeconds = 0;
   if (TEXT_FORMATS.has(format)) {
@@ -198,7 +206,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       const src = await openSource(original);
       let r;
       try {
-        const reader = await openModel(src, originalFrom);
+        const reader = await openLookupReader(src, originalFrom);
         try {
           r = await compare(src, reader, lk, { pairs: o.pairs, pairsFile: o.pairsFile, sample: o.overlap ? 1000 : 0, countsMap });
         } finally {

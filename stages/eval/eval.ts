@@ -1,7 +1,8 @@
 /**
  * Comparing a pruned model with its original (`prune-pipe eval`).
  *
- * The original is streamed once (any format); the pruned model is opened for lookups (stages/lookup:
+ * The original is streamed once (any format; finalfusion rows as stored, like finalfusion's own
+ * lookups: cosines do not depend on norms); the pruned model is opened for lookups (stages/lookup:
  * a word -> row map, rows read at their offsets in coalesced reads), so memory holds one map, one
  * batch, the neighbour pool (2 x pool x dim floats) and the pair words' vectors, never either model.
  *
@@ -17,13 +18,13 @@ import type { Batch } from '../../pipeline/batch.js';
 import { InputError, UsageError } from '../../pipeline/errors.js';
 import type { ModelReader } from '../../pipeline/model.js';
 import { CosineStats } from '../../pipeline/report.js';
-import { openSource, type Source } from '../../pipeline/source.js';
+import { openSource, spillSource, type Source } from '../../pipeline/source.js';
 import { drain, fromPromise } from '../../pipeline/stream.js';
 import { WordFingerprintSet } from '../../pipeline/word-set.js';
 import { readCountsFile } from '../counts.js';
-import { openModel } from '../formats/index.js';
+import { detectFormat } from '../formats/index.js';
 import { topKRows } from '../kernels/topk.js';
-import { lookupFromSource, openLookup, SOURCE_MAPPED, SOURCE_NONE, SOURCE_SUBWORDS, type Lookup } from '../lookup/index.js';
+import { lookupFromSource, openLookup, openLookupReader, SOURCE_MAPPED, SOURCE_NONE, SOURCE_SUBWORDS, type Lookup } from '../lookup/index.js';
 import { readPairsFile, type WordPair } from './pairs.js';
 import { spearman } from './spearman.js';
 
@@ -116,9 +117,11 @@ export async function evaluate(originalFile: string, prunedFile: string, opts: E
   const counts = opts.counts ? await readCountsFile(opts.counts) : undefined;
   const pruned = await openLookup(prunedFile, { from: opts.prunedFrom, mapping: opts.mapping });
   try {
-    const source = await openSource(originalFile);
+    let source = await openSource(originalFile);
+    // Streamed formats read gzip in place; formats read at offsets need a decompressed copy.
+    if (source.compressed && (await detectFormat(source, opts.from)).randomAccess) source = await spillSource(source);
     try {
-      const reader = await openModel(source, opts.from);
+      const reader = await openLookupReader(source, opts.from);
       try {
         const pairsFile = typeof opts.pairs === 'string' ? opts.pairs : undefined;
         const r = await compare(source, reader, pruned, { ...opts, pairs, pairsFile, countsMap: counts });

@@ -5,6 +5,7 @@
 export {
   openLookup,
   lookupFromSource,
+  openLookupReader,
   Lookup,
   SOURCE_NONE,
   SOURCE_VOCAB,

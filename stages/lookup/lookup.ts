@@ -19,12 +19,12 @@
 import type { Batch } from '../../pipeline/batch.js';
 import { InputError } from '../../pipeline/errors.js';
 import type { ModelInfo, ModelReader } from '../../pipeline/model.js';
-import { openSource, type Source } from '../../pipeline/source.js';
+import { openSource, spillSource, type Source } from '../../pipeline/source.js';
 import { drain, type Stream } from '../../pipeline/stream.js';
 import { fromAsync } from '../../pipeline/stream.js';
-import { openModel } from '../formats/index.js';
+import { detectFormat } from '../formats/index.js';
 import type { FastTextModel } from '../formats/fasttext/index.js';
-import type { FifuReader } from '../formats/fifu/index.js';
+import { openFifu, type FifuReader } from '../formats/fifu/index.js';
 import { ffSubwordVector } from '../formats/fifu/f32.js';
 import type { TextReader } from '../formats/text.js';
 import { topKRows } from '../kernels/topk.js';
@@ -308,9 +308,13 @@ export class Lookup {
   }
 }
 
-/** Opens a model file (or '-' for standard input) for lookups. */
+/**
+ * Opens a model file (or '-' for standard input) for lookups. A gzip-compressed file is first
+ * decompressed into a temporary file (removed on close): rows are read at offsets.
+ */
 export async function openLookup(file: string, opts: LookupOptions = {}): Promise<Lookup> {
-  const source = await openSource(file);
+  let source = await openSource(file);
+  if (source.compressed) source = await spillSource(source);
   try {
     return await lookupFromSource(source, opts, () => source.close());
   } catch (e) {
@@ -319,9 +323,18 @@ export async function openLookup(file: string, opts: LookupOptions = {}): Promis
   }
 }
 
+/**
+ * Opens a reader whose rows are the vectors a lookup gives: the format's own reader, except that
+ * finalfusion files give their stored rows (unit length), as finalfusion's own lookups do.
+ */
+export async function openLookupReader(source: Source, from?: string): Promise<ModelReader> {
+  const codec = await detectFormat(source, from);
+  return codec.name === 'fifu' ? openFifu(source) : codec.open(source);
+}
+
 /** A lookup over an open source (the caller keeps ownership unless `release` closes it). */
 export async function lookupFromSource(source: Source, opts: LookupOptions = {}, release: () => Promise<void> = async () => undefined): Promise<Lookup> {
-  const reader = await openModel(source, opts.from);
+  const reader = await openLookupReader(source, opts.from);
   try {
     let backend: Backend;
     let fifuMapped: FifuMapped | undefined;
@@ -429,14 +442,16 @@ async function fifuBackend(ff: FifuReader, pruned: boolean): Promise<Backend> {
         }
       : undefined,
     searchPass: (batchRows) => {
-      if (wordCount > 0 || !ff.explicit) return ff.pass({ batchRows });
-      // 'ngrams-only' pruned files: search the n-gram rows, each labelled by its first entry.
-      const labels = firstEntries(ff);
+      // Word rows as stored (unit length); 'ngrams-only' pruned files have none: their n-gram
+      // rows are searched instead, each labelled by its first entry.
+      const ngramsOnly = wordCount === 0 && !!ff.explicit;
+      const labels = ngramsOnly ? firstEntries(ff) : words;
+      const first = ngramsOnly ? wordCount : 0;
       return fromAsync(
         (async function* () {
           for (let s = 0; s < labels.length; s += batchRows) {
             const n = Math.min(batchRows, labels.length - s);
-            yield { start: s, words: labels.slice(s, s + n), dim, vectors: await ff.readRows(s, n) } as Batch;
+            yield { start: s, words: labels.slice(s, s + n), dim, vectors: await ff.readRows(first + s, n) } as Batch;
           }
         })(),
       );
