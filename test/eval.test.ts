@@ -415,3 +415,105 @@ describe.skipIf(!HAVE_FIXTURES)('pruned models: finalfusion <word> entries and m
     expect(bad.stderr).toMatch(/nope\.tsv: no such pairs file/);
   });
 });
+
+const HAVE_RSVG = spawnSync('sh', ['-c', 'command -v rsvg-convert'], { stdio: 'ignore' }).status === 0;
+if (!HAVE_RSVG && process.env.CI) throw new Error('rsvg-convert missing: .ci/run must install librsvg2-bin');
+
+/** Numbers of an SVG `points="x,y x,y"` attribute. */
+const polyPoints = (pts: string) => pts.trim().split(/\s+/).map((p) => p.split(',').map(Number) as [number, number]);
+
+describe.skipIf(!HAVE_FIXTURES)('sweep', () => {
+  const out = newDir();
+  const methods = ['topn', 'kmeans', 'cover'];
+  const keeps = [200, 400, 800];
+
+  test('runs every method x keep on the example model and writes the table', () => {
+    const r = runCli(['sweep', EXAMPLE, '--keep', keeps.join(','), '--method', methods.join(','), '-o', out, '--pairs', WORDSIM, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.toString().trim().split('\n');
+    expect(lines[0]).toMatch(/^method +keep +rows +size +mean cos +p5 cos +Spearman +time$/);
+    expect(lines).toHaveLength(1 + 9 + 2);
+    const tsv = fs.readFileSync(path.join(out, 'sweep.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    expect(tsv[0]).toEqual(['method', 'keep', 'rows', 'bytes', 'mean_cosine', 'weighted_mean_cosine', 'p5_cosine', 'spearman', 'seconds']);
+    const rows = tsv.slice(1).map(([method, keep, kept, bytes, mean, wmean, p5, rho, secs]) => ({ method, keep: +keep!, kept: +kept!, bytes: +bytes!, mean: +mean!, wmean: +wmean!, p5: +p5!, rho: +rho!, secs: +secs! }));
+    expect(rows.map((x) => `${x.method}-${x.keep}`)).toEqual(methods.flatMap((m) => keeps.map((k) => `${m}-${k}`)));
+    for (const x of rows) {
+      expect(x.kept).toBe(x.keep);
+      expect(x.mean).toBeGreaterThan(0.5);
+      expect(x.mean).toBeLessThan(1);
+      expect(x.p5).toBeLessThan(x.mean);
+      expect(Number.isFinite(x.rho)).toBe(true);
+      expect(x.secs).toBeGreaterThan(0);
+    }
+    for (const m of methods) {
+      const s = rows.filter((x) => x.method === m);
+      // Bigger kept tables make bigger files.
+      expect(s[0]!.bytes).toBeLessThan(s[1]!.bytes);
+      expect(s[1]!.bytes).toBeLessThan(s[2]!.bytes);
+    }
+    // Top-N keeps a superset of rows as N grows, so no word's cosine can drop.
+    const topn = rows.filter((x) => x.method === 'topn');
+    expect(topn[0]!.mean).toBeLessThan(topn[1]!.mean);
+    expect(topn[1]!.mean).toBeLessThan(topn[2]!.mean);
+    // The pruned models themselves were removed; the results stay.
+    expect(fs.readdirSync(out).sort()).toEqual(['sweep.json', 'sweep.svg', 'sweep.tsv']);
+  });
+
+  test('the SVG is well-formed, one polyline per method in each panel, size axis increasing', () => {
+    const file = path.join(out, 'sweep.svg');
+    const svg = fs.readFileSync(file, 'utf8');
+    // An independent XML parser accepts it.
+    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(r.tag)', file]);
+    expect(py.stderr.toString()).toBe('');
+    expect(py.stdout.toString().trim()).toBe('{http://www.w3.org/2000/svg}svg');
+    expect(svg).toMatch(/<title>Pruning gcide-small\.vec: quality against size<\/title>/);
+    const panels = svg.split('<g class="panel"').slice(1);
+    expect(panels).toHaveLength(2);
+    for (const p of panels) {
+      const lines = [...p.matchAll(/<polyline class="series" data-method="([^"]+)" points="([^"]+)"/g)];
+      expect(lines.map((m) => m[1])).toEqual(methods);
+      for (const m of lines) {
+        const pts = polyPoints(m[2]!);
+        expect(pts).toHaveLength(keeps.length);
+        for (let i = 1; i < pts.length; i++) expect(pts[i]![0]).toBeGreaterThan(pts[i - 1]![0]);
+      }
+      // Size axis: tick values and their positions both increase, and the unit is named.
+      const axis = /<g class="x-axis" data-unit="(KiB|MiB|GiB|bytes)">([\s\S]*?)<\/g>/.exec(p)!;
+      expect(axis).not.toBeNull();
+      const ticks = [...axis[2]!.matchAll(/<text class="tick" data-value="([^"]+)" x="([^"]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      expect(ticks.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < ticks.length; i++) {
+        expect(ticks[i]![0]).toBeGreaterThan(ticks[i - 1]![0]!);
+        expect(ticks[i]![1]).toBeGreaterThan(ticks[i - 1]![1]!);
+      }
+      expect(axis[2]).toContain(`model size on disk (${axis[1]})`);
+    }
+    // Legend: every method named once.
+    const legend = /<g class="legend">([\s\S]*?)<\/g>/.exec(svg)![1]!;
+    expect([...legend.matchAll(/<text[^>]*>([^<]+)<\/text>/g)].map((m) => m[1])).toEqual(methods);
+    // The original model's Spearman is drawn as the reference line.
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8'));
+    expect(svg).toContain(`original model ${json.pairs.original_spearman.toFixed(3)}`);
+  });
+
+  test.skipIf(!HAVE_RSVG)('rsvg-convert renders it without error', () => {
+    const png = path.join(out, 'sweep.png');
+    const r = spawnSync('rsvg-convert', [path.join(out, 'sweep.svg'), '-o', png]);
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    const b = fs.readFileSync(png);
+    expect(b.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([b.readUInt32BE(16), b.readUInt32BE(20)]).toEqual([1000, 530]);
+    fs.rmSync(png);
+  });
+
+  test('bad lists are usage errors', () => {
+    const a = runCli(['sweep', EXAMPLE, '--keep', '10,x', '-o', out]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--keep values must be positive integers, got "x"/);
+    const b = runCli(['sweep', EXAMPLE, '--keep', '10', '--method', 'topn,pca', '-o', out]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/unknown --method "pca"; choose from topn, kmeans, cover/);
+  });
+});
