@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { wordFromText } from '../pipeline/words.js';
 import { evaluate } from '../stages/eval/eval.js';
+import { NeighbourOverlap, samplePool } from '../stages/eval/neighbours.js';
 import { readPairsFile } from '../stages/eval/pairs.js';
 import { fractionalRanks, spearman } from '../stages/eval/spearman.js';
 import { openFifu } from '../stages/formats/fifu/index.js';
@@ -266,15 +267,57 @@ describe('Spearman with ties', () => {
   });
 });
 
+describe('neighbour overlap', () => {
+  test('streamed in batches, it equals a brute-force search over the pool', () => {
+    const n = 5000;
+    const dim = 6;
+    let x = 12345;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const A = Float32Array.from({ length: n * dim }, rnd);
+    const B = A.map((v) => v + 0.3 * rnd());
+    const o = { sample: 40, sampleFrom: 700, pool: 4000, k: 10, seed: 3 };
+    const ov = new NeighbourOverlap(dim, o);
+    for (let i = 0; i < n; i++) ov.add(A.subarray(i * dim, (i + 1) * dim), B.subarray(i * dim, (i + 1) * dim));
+    const r = ov.finish()!;
+    expect(r).toMatchObject({ k: 10, sample: 40, sample_from: 700, pool: 4000 });
+    // Brute force: the same queries, all 4000 pool words, cosine in double precision.
+    const picks = samplePool(700, 40, 3);
+    const top = (M: Float32Array, q: number) => {
+      const norm = (i: number) => Math.hypot(...M.subarray(i * dim, (i + 1) * dim));
+      const scores: [number, number][] = [];
+      for (let t = 0; t < 4000; t++) {
+        if (t === q) continue;
+        let d = 0;
+        for (let j = 0; j < dim; j++) d += M[q * dim + j]! * M[t * dim + j]!;
+        scores.push([d / norm(q) / norm(t), t]);
+      }
+      scores.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      return new Set(scores.slice(0, 10).map((s) => s[1]));
+    };
+    const dist = new Array(11).fill(0);
+    let sum = 0;
+    for (const q of picks) {
+      const a = top(A, q);
+      const both = [...top(B, q)].filter((t) => a.has(t)).length;
+      dist[both]++;
+      sum += both / 10;
+    }
+    expect(r.distribution).toEqual(dist);
+    expect(r.overlap).toBeCloseTo(sum / 40, 6);
+    expect(r.overlap).toBeGreaterThan(0.1);
+    expect(r.overlap).toBeLessThan(0.95);
+  });
+});
+
 describe.skipIf(!HAVE_FIXTURES)('eval', () => {
   test('a model against itself: every cosine 1, overlap 1, the same Spearman', async () => {
-    const r = await evaluate(EXAMPLE, EXAMPLE, { pairs: WORDSIM, sample: 300, pool: 3000 });
+    const r = await evaluate(EXAMPLE, EXAMPLE, { pairs: WORDSIM, sample: 300, sampleFrom: 2000 });
     expect(r.shared).toBe(8661);
     expect(r.cosine.count).toBe(8661);
     expect(r.cosine.identical).toBe(8661);
     expect(r.cosine.min).toBeGreaterThanOrEqual(0.999999);
     expect(r.cosine.mean).toBeCloseTo(1, 6);
-    expect(r.neighbours!.overlap).toBe(1);
+    expect(r.neighbours).toMatchObject({ overlap: 1, min: 1, sample: 300, sample_from: 2000, pool: 8661 });
     expect(r.neighbours!.distribution[10]).toBe(300);
     expect(r.pairs!.vocabulary.pairs).toBeGreaterThan(100);
     expect(r.pairs!.vocabulary.pruned).toBe(r.pairs!.vocabulary.original);
@@ -285,9 +328,10 @@ describe.skipIf(!HAVE_FIXTURES)('eval', () => {
     const m = await loadModel(EXAMPLE);
     const shuffled = path.join(newDir(), 'shuffled.bin');
     writeShuffled(m, shuffled);
-    const r = await evaluate(EXAMPLE, shuffled, { pairs: WORDSIM, sample: 300, pool: 3000 });
+    const r = await evaluate(EXAMPLE, shuffled, { pairs: WORDSIM, sample: 300, sampleFrom: 2000, pool: 5000 });
     expect(r.pruned.format).toBe('w2v-bin');
     expect(r.shared).toBe(8661);
+    expect(r.neighbours).toMatchObject({ sample: 300, sample_from: 2000, pool: 5000 });
     expect(r.neighbours!.overlap).toBeLessThan(0.05);
     expect(r.cosine.mean).toBeLessThan(0.5);
     expect(r.cosine.identical).toBeLessThan(10);
@@ -399,12 +443,11 @@ describe.skipIf(!HAVE_FIXTURES)('pruned models: finalfusion <word> entries and m
   });
 
   test('eval (CLI) prints the measures, and JSON with --json', () => {
-    const r = runCli(['eval', EXAMPLE, fifu, '--sample', '100', '--pool', '1000']);
+    const r = runCli(['eval', EXAMPLE, fifu, '--sample', '100', '--sample-from', '1000']);
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
     expect(out).toMatch(/^shared +8661 words \(7661 mapped to a kept row\)$/m);
-    // The 1000 most frequent words are the kept ones: their neighbours among themselves are unchanged.
-    expect(out).toMatch(/^neighbours +overlap@10 1\.0000 \(min 1\.0000\) on 100 words sampled from the 1000 most frequent shared words$/m);
+    expect(out).toMatch(/^neighbours +overlap@10 0\.\d{4} \(min 0\.\d{4}\): 100 words drawn from the 1000 most frequent shared words, neighbours among the 8661 most frequent$/m);
     expect(out).toMatch(/^pairs +wordsim353\.tsv: 353 pairs; Spearman on \d+ pairs in both vocabularies: original 0\.\d{4}, pruned 0\.\d{4}$/m);
     const j = JSON.parse(runCli(['eval', EXAMPLE, fifu, '--sample', '0', '--json', '--pairs', 'none']).stdout.toString());
     expect(j.shared).toBe(8661);

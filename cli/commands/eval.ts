@@ -20,6 +20,7 @@ export interface EvalArgs {
   pairs?: string;
   lowercase?: boolean;
   sample: number;
+  sampleFrom: number;
   pool: number;
   k: number;
   seed: number;
@@ -54,15 +55,16 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('counts', { type: 'string', describe: 'word<TAB>count file weighting the weighted mean (default: the original\'s counts, else Zipf 1/rank)' })
       .option('pairs', { type: 'string', describe: 'word-pair file word1<TAB>word2<TAB>score (# comments); "none" to skip (default: ../shared/fixtures/gensim/wordsim353.tsv beside the package)' })
       .option('lowercase', { type: 'boolean', describe: 'lower-case the pair words before looking them up' })
-      .option('sample', { type: 'number', default: 1000, describe: 'neighbour overlap: words sampled from the pool (0: skip the measure)' })
-      .option('pool', { type: 'number', default: 10000, describe: 'neighbour overlap: the most frequent shared words, searched for neighbours' })
+      .option('sample', { type: 'number', default: 500, describe: 'neighbour overlap: query words (0: skip the measure)' })
+      .option('sample-from', { type: 'number', default: 10000, describe: 'neighbour overlap: queries are drawn from this many most frequent shared words' })
+      .option('pool', { type: 'number', default: 100000, describe: 'neighbour overlap: neighbours are searched among this many most frequent shared words (0: all)' })
       .option('k', { type: 'number', default: 10, describe: 'neighbours compared per word' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the neighbour sample' })
       .option('examples', { type: 'number', default: 10, describe: 'missing words listed per side' })
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress on stderr' }) as unknown as Argv<EvalArgs>,
   handler: async (a: ArgumentsCamelCase<EvalArgs>) => {
-    for (const [name, v] of [['--sample', a.sample], ['--pool', a.pool], ['--k', a.k], ['--examples', a.examples]] as const) {
+    for (const [name, v] of [['--sample', a.sample], ['--sample-from', a.sampleFrom], ['--pool', a.pool], ['--k', a.k], ['--examples', a.examples]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new UsageError(`${name} must be a non-negative integer, got ${v}`);
     }
     if (a.k < 1) throw new UsageError(`--k must be at least 1, got ${a.k}`);
@@ -79,6 +81,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       pairs,
       lowercase: a.lowercase,
       sample: a.sample,
+      sampleFrom: a.sampleFrom,
       pool: a.pool,
       k: a.k,
       seed: a.seed,
@@ -135,7 +138,7 @@ export function evalLines(r: EvalResult): string[] {
   if (r.neighbours) {
     const n = r.neighbours;
     lines.push(
-      `neighbours  overlap@${n.k} ${f4(n.overlap)} (min ${f4(n.min)}) on ${n.sample} words sampled from the ${n.pool} most frequent shared words`,
+      `neighbours  overlap@${n.k} ${f4(n.overlap)} (min ${f4(n.min)}): ${n.sample} words drawn from the ${n.sample_from} most frequent shared words, neighbours among the ${n.pool} most frequent`,
       `            words sharing j of ${n.k} neighbours, j = 0..${n.k}: ${n.distribution.join(' ')}`,
     );
   }

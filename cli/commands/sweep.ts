@@ -208,7 +208,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       try {
         const reader = await openLookupReader(src, originalFrom);
         try {
-          r = await compare(src, reader, lk, { pairs: o.pairs, pairsFile: o.pairsFile, sample: o.overlap ? 1000 : 0, countsMap });
+          r = await compare(src, reader, lk, { pairs: o.pairs, pairsFile: o.pairsFile, sample: o.overlap ? 500 : 0, countsMap });
         } finally {
           await reader.close();
         }
@@ -311,7 +311,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('counts', { type: 'string', describe: 'word<TAB>count file: rank by it and weight the weighted mean by it' })
       .option('pairs', { type: 'string', describe: 'word-pair file for the Spearman column; "none" to skip (default: ../shared/fixtures/gensim/wordsim353.tsv beside the package)' })
       .option('lowercase', { type: 'boolean', describe: 'lower-case the pair words before looking them up' })
-      .option('overlap', { type: 'boolean', describe: 'also measure neighbour overlap@10 (1000 sampled words; slower)' })
+      .option('overlap', { type: 'boolean', describe: 'also measure neighbour overlap@10 (500 frequent words, neighbours among the 100000 most frequent; slower)' })
       .option('keep-models', { type: 'boolean', describe: 'keep the pruned models in OUT/models' })
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
       .option('threads', { type: 'number', describe: 'worker threads for the similarity kernels (default: number of cores)' })

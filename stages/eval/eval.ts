@@ -10,7 +10,7 @@
  *   - cosine between each shared word's original and pruned vector (mean, frequency-weighted
  *     mean, min, p1, p5, p50, histogram; identical vectors counted apart);
  *   - the same for original words the pruned model only gives through its subwords, apart;
- *   - nearest-neighbour overlap @k on a sample of frequent shared words;
+ *   - nearest-neighbour overlap @k on a sample of frequent shared words (neighbours.ts);
  *   - Spearman correlation with human judgements of a word-pair file, on each side;
  *   - words of either side missing from the other.
  */
@@ -23,9 +23,9 @@ import { drain, fromPromise } from '../../pipeline/stream.js';
 import { WordFingerprintSet } from '../../pipeline/word-set.js';
 import { readCountsFile } from '../counts.js';
 import { detectFormat } from '../formats/index.js';
-import { topKRows } from '../kernels/topk.js';
 import { lookupFromSource, openLookup, openLookupReader, SOURCE_MAPPED, SOURCE_NONE, SOURCE_SUBWORDS, type Lookup } from '../lookup/index.js';
 import { readPairsFile, type WordPair } from './pairs.js';
+import { NeighbourOverlap, type OverlapResult } from './neighbours.js';
 import { spearman } from './spearman.js';
 
 export interface EvalOptions {
@@ -41,9 +41,11 @@ export interface EvalOptions {
   pairs?: string | WordPair[];
   /** Lower-case the pair words (when read from a file). */
   lowercase?: boolean;
-  /** Neighbour overlap: sampled words (default 1000; 0 turns the measure off). */
+  /** Neighbour overlap: query words (default 500; 0 turns the measure off). */
   sample?: number;
-  /** Neighbour overlap: the most frequent shared words the neighbours are searched among (default 10000). */
+  /** Neighbour overlap: the queries are drawn from this many most frequent shared words (default 10000). */
+  sampleFrom?: number;
+  /** Neighbour overlap: neighbours are searched among this many most frequent shared words (default 100000; 0: all). */
   pool?: number;
   /** Neighbours compared per word (default 10). */
   k?: number;
@@ -95,7 +97,7 @@ export interface EvalResult {
     from_original: number;
     from_original_examples: string[];
   };
-  neighbours?: { k: number; sample: number; pool: number; overlap: number; min: number; distribution: number[] };
+  neighbours?: OverlapResult;
   pairs?: {
     file: string;
     total: number;
@@ -151,9 +153,10 @@ export async function compare(source: Source, reader: ModelReader, pruned: Looku
   if (pruned.dim !== dim) {
     throw new UsageError(`cannot compare: ${source.name} has ${dim} dimensions, ${pruned.name} has ${pruned.dim}`);
   }
-  const k = opts.k ?? 10;
-  const sample = opts.sample ?? 1000;
-  const poolMax = sample > 0 ? Math.max(opts.pool ?? 10000, k + 1) : 0;
+  const sample = opts.sample ?? 500;
+  const pool = opts.pool === 0 ? Infinity : (opts.pool ?? 100000);
+  const overlap =
+    sample > 0 ? new NeighbourOverlap(dim, { sample, sampleFrom: Math.min(opts.sampleFrom ?? 10000, pool), pool, k: opts.k ?? 10, seed: opts.seed ?? 1 }) : undefined;
   const nExamples = opts.examples ?? 10;
   const countsMap = opts.countsMap;
   const weights: EvalResult['weights'] = countsMap ? 'counts file' : reader.info.hasCounts ? 'counts' : 'zipf';
@@ -168,11 +171,6 @@ export async function compare(source: Source, reader: ModelReader, pruned: Looku
   const missingExamples: string[] = [];
   const seen = new WordFingerprintSet(Math.min(reader.info.rows ?? 1 << 16, 1 << 22));
   let row = 0;
-
-  // Neighbour pool: the first shared words in the original's order (most frequent first).
-  const poolWords: string[] = [];
-  const poolOrig = new Float32Array(poolMax * dim);
-  const poolPruned = new Float32Array(poolMax * dim);
 
   const pairWords = new Set<string>();
   for (const p of opts.pairs ?? []) pairWords.add(p.a).add(p.b);
@@ -207,12 +205,7 @@ export async function compare(source: Source, reader: ModelReader, pruned: Looku
       if (src === SOURCE_MAPPED) mapped++;
       stats.add(c, w);
       if (c >= 0.999999) identical++;
-      if (poolWords.length < poolMax) {
-        const at = poolWords.length;
-        poolWords.push(word);
-        unitInto(o, poolOrig, at * dim, dim);
-        unitInto(p, poolPruned, at * dim, dim);
-      }
+      overlap?.add(o, p);
     }
   };
 
@@ -260,7 +253,8 @@ export async function compare(source: Source, reader: ModelReader, pruned: Looku
     seconds: 0,
   };
   if (subStats.n > 0) result.subwords = summarize(subStats, subIdentical);
-  if (sample > 0 && poolWords.length > 1) result.neighbours = neighbourOverlap(poolOrig, poolPruned, poolWords.length, dim, sample, k, opts.seed ?? 1);
+  const nb = overlap?.finish();
+  if (nb) result.neighbours = nb;
   if (opts.pairs) result.pairs = await correlations(opts.pairs, pairOrig, source, reader, pruned, opts, opts.pairsFile ?? '');
   return result;
 }
@@ -342,70 +336,6 @@ async function correlations(
   return out;
 }
 
-/**
- * Nearest-neighbour overlap: for `sample` words drawn (seeded) from the pool, the k nearest other
- * pool words by cosine on each side; the overlap of a word is |both lists| / k.
- * Cost: 2 x 2 x sample x pool x dim flops.
- */
-function neighbourOverlap(orig: Float32Array, pruned: Float32Array, pool: number, dim: number, sample: number, k: number, seed: number): NonNullable<EvalResult['neighbours']> {
-  const kk = Math.min(k, pool - 1);
-  const picks = samplePool(pool, Math.min(sample, pool), seed);
-  const s = picks.length;
-  const top = (table: Float32Array): Int32Array => {
-    const q = new Float32Array(s * dim);
-    picks.forEach((p, i) => q.set(table.subarray(p * dim, (p + 1) * dim), i * dim));
-    const idx = new Int32Array(s * (kk + 1));
-    const score = new Float32Array(s * (kk + 1));
-    topKRows(q, s, table, pool, dim, kk + 1, idx, score);
-    // Drop the word itself; if ties pushed it out, drop the last instead.
-    const out = new Int32Array(s * kk);
-    for (let i = 0; i < s; i++) {
-      let w = 0;
-      for (let j = 0; j < kk + 1 && w < kk; j++) {
-        const t = idx[i * (kk + 1) + j]!;
-        if (t !== picks[i]) out[i * kk + w++] = t;
-      }
-    }
-    return out;
-  };
-  const a = top(orig);
-  const b = top(pruned);
-  const distribution = new Array<number>(kk + 1).fill(0);
-  let sum = 0;
-  let min = 1;
-  for (let i = 0; i < s; i++) {
-    const set = new Set(a.subarray(i * kk, (i + 1) * kk));
-    let both = 0;
-    for (let j = 0; j < kk; j++) if (set.has(b[i * kk + j]!)) both++;
-    distribution[both]!++;
-    sum += both / kk;
-    min = Math.min(min, both / kk);
-  }
-  return { k: kk, sample: s, pool, overlap: round(sum / s), min: round(min), distribution };
-}
-
-/** `n` distinct indices below `pool`, sorted, drawn with a seeded generator (all when n = pool). */
-function samplePool(pool: number, n: number, seed: number): number[] {
-  if (n >= pool) return Array.from({ length: pool }, (_, i) => i);
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  // Partial Fisher-Yates over the index range.
-  const a = Int32Array.from({ length: pool }, (_, i) => i);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(rnd() * (pool - i));
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return Array.from(a.subarray(0, n)).sort((x, y) => x - y);
-}
-
 function summarize(s: CosineStats, identical: number): CosineSummary {
   const j = s.toJSON();
   const lo = Math.max(-1, Math.min(0.9, Math.floor((s.n ? s.min : 0) * 10) / 10));
@@ -437,13 +367,6 @@ export function cosine(a: Float32Array, ao: number, b: Float32Array, bo: number,
   }
   if (aa === 0 || bb === 0) return 0;
   return Math.max(-1, Math.min(1, ab / Math.sqrt(aa * bb)));
-}
-
-function unitInto(v: Float32Array, out: Float32Array, o: number, dim: number): void {
-  let s = 0;
-  for (let k = 0; k < dim; k++) s += v[k]! * v[k]!;
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  for (let k = 0; k < dim; k++) out[o + k] = v[k]! * inv;
 }
 
 function round(x: number, digits = 6): number {
