@@ -1,6 +1,7 @@
 /**
  * fastText dense matrix: int64 rows, int64 cols, then rows x cols little-endian float32, row-major.
- * Only the layout is read when opening; rows are read at their offsets on demand.
+ * Only the layout is read when opening; rows are read at their offsets on demand. Writing: the
+ * 16-byte head, then the rows as they come (encodeDenseHead).
  */
 import { InputError } from '../../../pipeline/errors.js';
 import type { Cursor, RowFile } from './cursor.js';
@@ -78,4 +79,12 @@ function firstNonFinite(v: Float32Array): number {
   if (acc === 0) return -1;
   for (let k = 0; k < n; k++) if (v[k]! * 0 !== 0) return k;
   return -1;
+}
+
+/** The head of a dense matrix (rows and cols); the float32 rows follow it. */
+export function encodeDenseHead(rows: number, cols: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(rows), 0);
+  b.writeBigInt64LE(BigInt(cols), 8);
+  return b;
 }

@@ -5,7 +5,8 @@
  * int64 pruneidx_size; `size` entries of { word bytes, NUL, int64 count, int8 type (0 word,
  * 1 label) }; then pruneidx_size pairs of int32 (bucket, row in the pruned n-gram table).
  * pruneidx_size -1 means "not pruned" (n-gram rows are addressed by bucket directly); 0 means a
- * pruned model that kept no n-gram rows; > 0 a pruned model.
+ * pruned model that kept no n-gram rows; > 0 a pruned model. `encodeDictionary` writes the same
+ * layout (format versions 11 and 12).
  */
 import { wordFromBytes } from '../../../pipeline/words.js';
 import type { Cursor } from './cursor.js';
@@ -117,4 +118,53 @@ export async function readDictionary(c: Cursor, h: FastTextHeader): Promise<Fast
     }
   }
   return { size, nwords, nlabels, ntokens, pruneidxSize, words, counts, pruneBuckets, pruneRows, offset, end: c.pos };
+}
+
+export interface DictionaryInput {
+  /** Words as byte strings (no NUL byte), in the order of the input matrix rows. */
+  words: readonly string[];
+  /** Word counts (non-negative integers). */
+  counts: ArrayLike<number>;
+  /** Tokens of the training corpus. */
+  ntokens: number;
+  /**
+   * Pruned index: bucket -> n-gram-table row pairs; undefined writes pruneidx_size -1 (not
+   * pruned), an empty list 0 (pruned, no n-gram rows).
+   */
+  prune?: { buckets: ArrayLike<number>; rows: ArrayLike<number> };
+}
+
+/** The dictionary bytes (versions 11/12). Throws an Error for a word fastText cannot store. */
+export function encodeDictionary(d: DictionaryInput): Buffer {
+  const n = d.words.length;
+  if (d.counts.length < n) throw new Error(`${d.counts.length} counts for ${n} words`);
+  const pairs = d.prune ? d.prune.buckets.length : -1;
+  if (d.prune && d.prune.rows.length !== pairs) throw new Error('pruned index buckets and rows differ in length');
+  let bytes = 28;
+  for (const w of d.words) bytes += w.length + 10;
+  bytes += Math.max(0, pairs) * 8;
+  const b = Buffer.alloc(bytes);
+  b.writeInt32LE(n, 0);
+  b.writeInt32LE(n, 4);
+  b.writeInt32LE(0, 8);
+  b.writeBigInt64LE(BigInt(d.ntokens), 12);
+  b.writeBigInt64LE(BigInt(pairs), 20);
+  let p = 28;
+  for (let i = 0; i < n; i++) {
+    const w = d.words[i]!;
+    if (w.includes('\0')) throw new Error(`word ${i + 1} contains a NUL byte, which a fastText dictionary cannot store`);
+    const c = d.counts[i]!;
+    if (!(Number.isInteger(c) && c >= 0)) throw new Error(`word ${i + 1} has count ${c}; expected a non-negative integer`);
+    p += b.write(w, p, 'latin1');
+    b[p++] = 0;
+    b.writeBigInt64LE(BigInt(c), p);
+    p += 8;
+    b[p++] = 0; // entry type: word
+  }
+  for (let i = 0; i < pairs; i++) {
+    b.writeInt32LE(d.prune!.buckets[i]!, p);
+    b.writeInt32LE(d.prune!.rows[i]!, p + 4);
+    p += 8;
+  }
+  return b;
 }

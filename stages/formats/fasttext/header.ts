@@ -1,5 +1,5 @@
 /**
- * fastText header: magic number, format version and the training arguments block.
+ * fastText header: magic number, format version and the training arguments block (read and write).
  *
  * Layout (little-endian): int32 magic 793712314, int32 version (11 or 12), then the arguments:
  * 12 int32 (dim, ws, epoch, minCount, neg, wordNgrams, loss, model, bucket, minn, maxn,
@@ -177,4 +177,21 @@ function validateArgs(c: Cursor, a: FastTextArgs, at: number): void {
   if (a.bucket < 0) throw c.error(`expected a bucket count of 0 or more, found ${a.bucket}`, off(8));
   if (a.minn < 0) throw c.error(`expected minn >= 0, found ${a.minn}`, off(9));
   if (a.maxn < 0) throw c.error(`expected maxn >= 0, found ${a.maxn}`, off(10));
+}
+
+/** The 56-byte arguments block. */
+export function encodeArgs(a: FastTextArgs): Buffer {
+  const b = Buffer.alloc(ARGS_BYTES);
+  const ints = [a.dim, a.ws, a.epoch, a.minCount, a.neg, a.wordNgrams, a.loss, a.model, a.bucket, a.minn, a.maxn, a.lrUpdateRate];
+  ints.forEach((v, k) => b.writeInt32LE(v, k * 4));
+  b.writeDoubleLE(a.t, 48);
+  return b;
+}
+
+/** Magic number, format version (12: what fastText 0.9.2 writes) and the arguments block. */
+export function encodeHeader(a: FastTextArgs, version = FASTTEXT_VERSION): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeInt32LE(FASTTEXT_MAGIC, 0);
+  head.writeInt32LE(version, 4);
+  return Buffer.concat([head, encodeArgs(a)]);
 }

@@ -15,7 +15,11 @@ export { FASTTEXT_MAGIC, FASTTEXT_VERSION } from './header.js';
 export type { FastTextArgs, FastTextHeader, FastTextLayout } from './header.js';
 export type { FastTextDictionary } from './dictionary.js';
 export type { DenseLayout } from './dense.js';
-export type { QuantLayout, ProductQuantizer } from './quantized.js';
+export type { QuantLayout, ProductQuantizer, QuantMatrixInput } from './quantized.js';
+export { KSUB, encodeQuantMatrix } from './quantized.js';
+export { encodeDictionary, type DictionaryInput } from './dictionary.js';
+export { encodeHeader } from './header.js';
+export { writeFtz, type FtzInput } from './writer.js';
 
 export const fasttextCodec: FormatCodec = {
   randomAccess: true,

@@ -164,3 +164,49 @@ export async function readQuantRows(
   }
   return dst;
 }
+
+/** The bytes of a product quantizer (head and centroids). */
+export function encodeProductQuantizer(pq: ProductQuantizer): Buffer {
+  if ((pq.nsubq - 1) * pq.dsub + pq.lastdsub !== pq.dim || pq.lastdsub < 1 || pq.lastdsub > pq.dsub) {
+    throw new Error(`impossible quantizer: ${pq.nsubq} sub-quantizers of ${pq.dsub} dims (last ${pq.lastdsub}) for dimension ${pq.dim}`);
+  }
+  if (pq.centroids.length !== pq.dim * KSUB) throw new Error(`${pq.centroids.length} centroid values; a quantizer of dimension ${pq.dim} has ${pq.dim * KSUB}`);
+  const head = Buffer.alloc(16);
+  head.writeInt32LE(pq.dim, 0);
+  head.writeInt32LE(pq.nsubq, 4);
+  head.writeInt32LE(pq.dsub, 8);
+  head.writeInt32LE(pq.lastdsub, 12);
+  return Buffer.concat([head, Buffer.from(pq.centroids.buffer, pq.centroids.byteOffset, pq.centroids.length * 4)]);
+}
+
+export interface QuantMatrixInput {
+  rows: number;
+  /** rows x pq.nsubq codes. */
+  codes: Uint8Array;
+  pq: ProductQuantizer;
+  /** With norm quantization: one code per row and the 256 norms they index. */
+  normCodes?: Uint8Array;
+  norms?: Float32Array;
+}
+
+/** The bytes of a quantized matrix (QuantMatrix). */
+export function encodeQuantMatrix(q: QuantMatrixInput): Buffer {
+  const codesize = q.rows * q.pq.nsubq;
+  if (q.codes.length !== codesize) throw new Error(`${q.codes.length} codes; ${q.rows} rows x ${q.pq.nsubq} sub-quantizers need ${codesize}`);
+  if (codesize > 0x7fffffff) throw new Error(`${codesize} bytes of codes exceed fastText's 32-bit code size`);
+  const qnorm = q.normCodes !== undefined;
+  if (qnorm && (q.normCodes!.length !== q.rows || !q.norms || q.norms.length !== KSUB)) {
+    throw new Error(`norm quantization needs ${q.rows} norm codes and ${KSUB} norms`);
+  }
+  const head = Buffer.alloc(21);
+  head[0] = qnorm ? 1 : 0;
+  head.writeBigInt64LE(BigInt(q.rows), 1);
+  head.writeBigInt64LE(BigInt(q.pq.dim), 9);
+  head.writeInt32LE(codesize, 17);
+  const parts: Buffer[] = [head, Buffer.from(q.codes.buffer, q.codes.byteOffset, q.codes.length), encodeProductQuantizer(q.pq)];
+  if (qnorm) {
+    parts.push(Buffer.from(q.normCodes!.buffer, q.normCodes!.byteOffset, q.rows));
+    parts.push(encodeProductQuantizer({ dim: 1, nsubq: 1, dsub: 1, lastdsub: 1, centroids: q.norms! }));
+  }
+  return Buffer.concat(parts);
+}

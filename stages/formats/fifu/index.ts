@@ -24,6 +24,7 @@ registerFormat(fifuCodec);
 
 export { openFifu, type FifuReader, type FifuOpenOptions } from './reader.js';
 export { toToml, type TomlTable, type TomlValue } from './metadata.js';
+export { encodeQuantizedArray, type QuantizedArrayData, type RowQuantizer } from './quantized.js';
 export {
   FifuWriter,
   FifuRowWriter,

@@ -9,11 +9,12 @@
  * with a projection P, multiplying by P transposed (out[i] = sum_j r[j] P[i][j]); then, with norms,
  * scaling by the row's norm. The quantizer is small and read once; codes and norms are read per
  * block of rows. Decoding costs O(dims) per row (O(dims^2) with a projection).
+ * `encodeQuantizedArray` writes the chunk (no projection: plain product quantization).
  */
 import { InputError } from '../../../pipeline/errors.js';
 import type { Source } from '../../../pipeline/source.js';
-import { ChunkReader, f32FromBytes, f32Padding } from './bytes.js';
-import { TYPE_F32, TYPE_U8, type ChunkFrame } from './header.js';
+import { ByteWriter, ChunkReader, f32Bytes, f32FromBytes, f32Padding } from './bytes.js';
+import { ChunkId, encodeFrame, TYPE_F32, TYPE_U8, type ChunkFrame } from './header.js';
 
 export interface QuantizedInfo {
   kind: 'quantized';
@@ -105,4 +106,55 @@ export async function readQuantizedRows(source: Source, q: QuantizedInfo, start:
     }
   }
   return out;
+}
+
+/** What a QuantizedArray chunk stores (no projection). */
+export interface QuantizedArrayData {
+  rows: number;
+  /** Reconstructed length (dims). */
+  cols: number;
+  /** Sub-quantizers (code bytes per row); cols must be a multiple of it. */
+  quantizedLen: number;
+  /** Centroids per sub-quantizer (at most 256: codes are bytes). */
+  centroids: number;
+  /** quantizedLen x centroids x (cols / quantizedLen) floats. */
+  quantizers: Float32Array;
+  /** One norm per row, multiplied into the decoded row, when the rows were quantized unit-length. */
+  norms?: Float32Array;
+  /** rows x quantizedLen codes. */
+  codes: Uint8Array;
+}
+
+/**
+ * Turns the rows a writer is about to store (count x dim, row-major) into a QuantizedArray; the
+ * finalfusion writers call it with every storage row once they are all known.
+ */
+export type RowQuantizer = (rows: Float32Array, count: number, dim: number) => QuantizedArrayData | Promise<QuantizedArrayData>;
+
+/** A whole QuantizedArray chunk starting at file offset `offset`. Throws an Error for inconsistent data. */
+export function encodeQuantizedArray(offset: number, q: QuantizedArrayData): Buffer {
+  const { rows, cols, quantizedLen, centroids } = q;
+  if (!(quantizedLen >= 1 && cols % quantizedLen === 0)) throw new Error(`dims ${cols} must be a positive multiple of the ${quantizedLen} sub-quantizers`);
+  if (!(centroids >= 1 && centroids <= 256)) throw new Error(`${centroids} centroids per sub-quantizer; u8 codes allow 1 to 256`);
+  if (q.quantizers.length !== centroids * cols) throw new Error(`${q.quantizers.length} quantizer values; ${quantizedLen} x ${centroids} x ${cols / quantizedLen} expected`);
+  if (q.codes.length !== rows * quantizedLen) throw new Error(`${q.codes.length} codes for ${rows} rows of ${quantizedLen}`);
+  if (q.norms && q.norms.length !== rows) throw new Error(`${q.norms.length} norms for ${rows} rows`);
+  for (let i = 0; i < q.codes.length; i++) if (q.codes[i]! >= centroids) throw new Error(`code ${q.codes[i]} at ${i} is not below ${centroids}`);
+  const pad = f32Padding(offset + 48);
+  const body = 5 * 4 + 8 + 2 * 4 + pad + q.quantizers.length * 4 + (q.norms ? rows * 4 : 0) + q.codes.length;
+  const w = new ByteWriter(12 + body);
+  encodeFrame(w, ChunkId.QuantizedArray, body)
+    .u32(0)
+    .u32(q.norms ? 1 : 0)
+    .u32(quantizedLen)
+    .u32(cols)
+    .u32(centroids)
+    .u64(rows)
+    .u32(TYPE_U8)
+    .u32(TYPE_F32)
+    .zeros(pad)
+    .bytes(f32Bytes(q.quantizers));
+  if (q.norms) w.bytes(f32Bytes(q.norms));
+  w.bytes(q.codes);
+  return w.result();
 }

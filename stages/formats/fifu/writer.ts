@@ -13,6 +13,10 @@
  * Word rows are stored unit-length (normalised with finalfusion's own f32 arithmetic, see f32.ts)
  * and their norms go to NdNorms, as finalfusion does. The caller owns the OutputFile: it opens it,
  * and commits it after `end` (or aborts it on failure).
+ *
+ * With a `quantizer` (see quantized.ts) every writer stores a QuantizedArray instead of the
+ * NdArray: the storage rows (the same rows, in the same order) are gathered in memory and handed
+ * to the quantizer once all are known; the file is then written front to back.
  */
 import { OutputError } from '../../../pipeline/errors.js';
 import type { OutputFile } from '../../../pipeline/output.js';
@@ -21,6 +25,7 @@ import { f32Bytes } from './bytes.js';
 import { encodeExplicitVocab } from './explicit-vocab.js';
 import { ffNormalize } from './f32.js';
 import { ChunkId, encodeHeader } from './header.js';
+import { encodeQuantizedArray, type QuantizedArrayData, type RowQuantizer } from './quantized.js';
 import { encodeMetadata } from './metadata.js';
 import { encodeNdArrayPrefix } from './ndarray.js';
 import { encodeNorms } from './norms.js';
@@ -43,17 +48,31 @@ async function put(out: OutputFile, b: Uint8Array): Promise<void> {
   if (p) await p;
 }
 
-/** Header + optional Metadata + vocabulary + NdArray prefix; returns the bytes and where row 0 lands. */
-function filePrefix(metadata: string | undefined, vocabChunk: Buffer, vocabId: number, rows: number, dim: number, withNorms: boolean): { prefix: Buffer; dataStart: number } {
+/**
+ * Header + optional Metadata + vocabulary + NdArray prefix; returns the bytes and where row 0 lands.
+ * With `storage`, the whole QuantizedArray chunk instead of the NdArray prefix (dataStart: its end).
+ */
+function filePrefix(
+  metadata: string | undefined,
+  vocabChunk: Buffer,
+  vocabId: number,
+  rows: number,
+  dim: number,
+  withNorms: boolean,
+  storage?: QuantizedArrayData,
+): { prefix: Buffer; dataStart: number } {
   const ids: number[] = [];
   if (metadata !== undefined) ids.push(ChunkId.Metadata);
-  ids.push(vocabId, ChunkId.NdArray);
+  ids.push(vocabId, storage ? ChunkId.QuantizedArray : ChunkId.NdArray);
   if (withNorms) ids.push(ChunkId.NdNorms);
   const parts: Buffer[] = [encodeHeader(ids)];
   if (metadata !== undefined) parts.push(encodeMetadata(metadata));
   parts.push(vocabChunk);
   const arrayOffset = parts.reduce((s, p) => s + p.length, 0);
-  parts.push(encodeNdArrayPrefix(arrayOffset, rows, dim));
+  if (storage) {
+    if (storage.rows !== rows || storage.cols !== dim) throw new Error(`the quantizer returned ${storage.rows} x ${storage.cols} for ${rows} x ${dim} rows`);
+    parts.push(encodeQuantizedArray(arrayOffset, storage));
+  } else parts.push(encodeNdArrayPrefix(arrayOffset, rows, dim));
   const prefix = Buffer.concat(parts);
   return { prefix, dataStart: prefix.length };
 }
@@ -76,6 +95,8 @@ export interface FifuWriterOptions {
   /** Write an NdNorms chunk (default true). */
   norms?: boolean;
   utf8?: Utf8Policy;
+  /** Store a QuantizedArray made by this function from the stored rows (rows are held until `end`). */
+  quantizer?: RowQuantizer;
 }
 
 export interface FifuWriteResult {
@@ -100,6 +121,8 @@ export class FifuWriter {
   private readonly dropped: string[] = [];
   private readonly convert: (w: string) => string;
   private ended = false;
+  /** Stored rows gathered for the quantizer. */
+  private held: Float32Array | undefined;
 
   private constructor(
     private readonly out: OutputFile,
@@ -113,14 +136,16 @@ export class FifuWriter {
   static async begin(out: OutputFile, opts: FifuWriterOptions): Promise<FifuWriter> {
     if (!Number.isInteger(opts.dim) || opts.dim < 1) throw new Error(`dim must be a positive integer, got ${opts.dim}`);
     const w = new FifuWriter(out, opts);
+    if (opts.quantizer) w.held = new Float32Array(opts.dim * (opts.words ? Math.max(1, opts.words.length) : 1024));
     if (opts.words) {
       w.keep = new Uint8Array(opts.words.length);
       for (let i = 0; i < opts.words.length; i++) w.keep[i] = w.admit(opts.words[i]!) ? 1 : 0;
+      if (opts.quantizer) return w; // everything is written at `end`
       const { prefix, dataStart } = w.prefix();
       w.prefixLength = prefix.length;
       w.dataStart = dataStart;
       await put(out, prefix);
-    } else if (out.target === '-') {
+    } else if (out.target === '-' && !opts.quantizer) {
       throw new OutputError('writing finalfusion to standard output needs the word list before the rows', { file: 'standard output' });
     }
     return w;
@@ -178,8 +203,15 @@ export class FifuWriter {
       k++;
     }
     this.inRows += n;
+    if (this.held) {
+      if ((this.outRows + k) * dim > this.held.length) {
+        const grown = new Float32Array(Math.max(this.held.length * 2, (this.outRows + k) * dim));
+        grown.set(this.held);
+        this.held = grown;
+      }
+      this.held.set(rows.subarray(0, k * dim), this.outRows * dim);
+    } else if (k) await put(this.out, f32Bytes(rows.subarray(0, k * dim)));
     this.outRows += k;
-    if (k) await put(this.out, f32Bytes(rows.subarray(0, k * dim)));
   }
 
   /**
@@ -200,6 +232,21 @@ export class FifuWriter {
       } else norms = this.norms.subarray(0, this.outRows);
     }
     const metadata = opts.metadata ?? this.opts.metadata;
+    if (this.held) {
+      const dim = this.opts.dim;
+      const storage = await this.opts.quantizer!(this.held.subarray(0, this.outRows * dim), this.outRows, dim);
+      const { prefix } = filePrefix(metadata, encodeSimpleVocab(this.words), ChunkId.SimpleVocab, this.words.length, dim, !!norms, storage);
+      this.held = undefined;
+      await put(this.out, prefix);
+      let total = prefix.length;
+      if (norms) {
+        const chunk = encodeNorms(total, norms);
+        total += chunk.length;
+        await put(this.out, chunk);
+      }
+      await this.out.flush();
+      return { bytes: total, rows: this.outRows, dropped: this.dropped };
+    }
     const rewrite = !this.keep || opts.metadata !== undefined;
     const head = rewrite ? this.prefix(metadata) : { prefix: undefined, dataStart: this.dataStart };
     const normsAt = head.dataStart + this.outRows * this.opts.dim * 4;
@@ -278,6 +325,8 @@ export interface PrunedFifuInput {
   normalized?: boolean;
   norms?: Float32Array;
   utf8?: Utf8Policy;
+  /** Store a QuantizedArray made by this function from the storage rows. */
+  quantizer?: RowQuantizer;
 }
 
 export interface PrunedFifuResult extends FifuWriteResult {
@@ -352,13 +401,34 @@ function findConflicts(entries: readonly string[], rows: ArrayLike<number>, tabl
 
 async function writeExplicitFile(
   out: OutputFile,
-  p: { metadata?: string; words: string[]; ngrams: string[]; ngramRows: Int32Array; minN: number; maxN: number; dim: number; wordNorms?: Float32Array },
+  p: { metadata?: string; words: string[]; ngrams: string[]; ngramRows: Int32Array; minN: number; maxN: number; dim: number; wordNorms?: Float32Array; quantizer?: RowQuantizer },
   rows: (emit: (block: Float32Array) => Promise<void>) => Promise<number>,
 ): Promise<number> {
   const vocab = encodeExplicitVocab(p.words, p.ngrams, p.ngramRows, p.minN, p.maxN);
   let distinct = 0;
   for (let i = 0; i < p.ngramRows.length; i++) distinct = Math.max(distinct, p.ngramRows[i]! + 1);
   const total = p.words.length + distinct;
+  if (p.quantizer) {
+    const all = new Float32Array(total * p.dim);
+    let at = 0;
+    const written = await rows(async (block) => {
+      if (at + block.length > all.length) throw new Error(`more rows than the ${total} the vocabulary needs`);
+      all.set(block, at);
+      at += block.length;
+    });
+    if (written !== total || at !== all.length) throw new Error(`wrote ${written} rows, the vocabulary needs ${total}`);
+    const storage = await p.quantizer(all, total, p.dim);
+    const { prefix } = filePrefix(p.metadata, vocab, ChunkId.ExplicitSubwordVocab, total, p.dim, !!p.wordNorms, storage);
+    await put(out, prefix);
+    let bytes = prefix.length;
+    if (p.wordNorms) {
+      const chunk = encodeNorms(bytes, p.wordNorms);
+      bytes += chunk.length;
+      await put(out, chunk);
+    }
+    await out.flush();
+    return bytes;
+  }
   const { prefix, dataStart } = filePrefix(p.metadata, vocab, ChunkId.ExplicitSubwordVocab, total, p.dim, !!p.wordNorms);
   await put(out, prefix);
   const written = await rows(async (block) => put(out, f32Bytes(block)));
@@ -447,7 +517,7 @@ export async function writePrunedFifu(out: OutputFile, input: PrunedFifuInput): 
 
   if (entries.length === 0) {
     // Nothing pruned: a plain SimpleVocab file of the kept words.
-    const w = await FifuWriter.begin(out, { dim, words, metadata: input.metadata, normalized: true, utf8: 'keep' });
+    const w = await FifuWriter.begin(out, { dim, words, metadata: input.metadata, normalized: true, utf8: 'keep', quantizer: input.quantizer });
     const rowsOut = new Float32Array(wordKept.length * dim);
     wordKept.forEach((r, i) => rowsOut.set(unit.subarray(r * dim, (r + 1) * dim), i * dim));
     await w.writeRows(rowsOut);
@@ -466,7 +536,7 @@ export async function writePrunedFifu(out: OutputFile, input: PrunedFifuInput): 
   // move its last bit).
   const sub = input.normalized ? unit : input.vectors;
   const order = [...wordKept.map((r) => [unit, r] as const), ...subwordKept.map((r) => [sub, r] as const)];
-  const bytes = await writeExplicitFile(out, { metadata: input.metadata, words, ngrams: entries, ngramRows, minN, maxN, dim, wordNorms }, async (emit) => {
+  const bytes = await writeExplicitFile(out, { metadata: input.metadata, words, ngrams: entries, ngramRows, minN, maxN, dim, wordNorms, quantizer: input.quantizer }, async (emit) => {
     const BLOCK = 4096;
     for (let s = 0; s < order.length; s += BLOCK) {
       const n = Math.min(BLOCK, order.length - s);
@@ -509,6 +579,8 @@ export interface PrunedSubwordFifuInput {
   maxN: number;
   metadata?: string;
   utf8?: Utf8Policy;
+  /** Store a QuantizedArray made by this function from the storage rows. */
+  quantizer?: RowQuantizer;
 }
 
 /**
@@ -561,7 +633,7 @@ export async function writePrunedSubwordFifu(out: OutputFile, input: PrunedSubwo
   const ngramRows = Int32Array.from(rowsList);
   const bytes = await writeExplicitFile(
     out,
-    { metadata: input.metadata, words, ngrams, ngramRows, minN: input.minN, maxN: input.maxN, dim, wordNorms: norms.subarray(0, kept) },
+    { metadata: input.metadata, words, ngrams, ngramRows, minN: input.minN, maxN: input.maxN, dim, wordNorms: norms.subarray(0, kept), quantizer: input.quantizer },
     async (emit) => {
       if (kept) await emit(unit.subarray(0, kept * dim));
       const BLOCK = 4096;

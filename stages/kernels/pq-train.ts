@@ -1,0 +1,159 @@
+/**
+ * Product-quantizer training: rows of `dim` floats are cut into sub-vectors (nsubq - 1 of `dsub`
+ * dims and a last one of `lastdsub`, 1 <= lastdsub <= dsub), and each sub-space gets k centroids
+ * by k-means (pq-kmeans.ts) on a random sample of the rows. With `normalize`, rows are scaled to
+ * unit length before sampling (their norms are quantized apart, see trainNormQuantizer).
+ * Cost: nsubq x (iterations + trials + 1) x sample x k x dsub multiply-adds at most; memory
+ * sample x dim x 4 bytes for the sample plus 28 bytes per sampled sub-vector.
+ *
+ * Centroid layout (fastText's and finalfusion's alike): sub-quantizer m < nsubq - 1 has centroid c
+ * at centroids[(m x k + c) x dsub]; the last at m x k x dsub + c x lastdsub; dim x k floats in all.
+ */
+import { smallKmeans } from './pq-kmeans.js';
+
+export interface PqCodebook {
+  dim: number;
+  /** Sub-quantizers (bytes per code). */
+  nsubq: number;
+  /** Dims of every sub-vector but the last. */
+  dsub: number;
+  /** Dims of the last sub-vector. */
+  lastdsub: number;
+  /** Centroids per sub-quantizer. */
+  k: number;
+  /** dim x k floats, layout above. */
+  centroids: Float32Array;
+}
+
+/** Rows handed to training and encoding: several row-major blocks of the same width. */
+export interface RowBlock {
+  data: Float32Array;
+  rows: number;
+}
+
+export interface PqShapeOptions {
+  /** Dims per sub-vector (fastText's -dsub; default 2). */
+  dsub?: number;
+  /** Number of sub-quantizers (finalfusion's --subquantizers); sets dsub = ceil(dim / nsubq). */
+  nsubq?: number;
+  /** Every sub-vector must have the same size (finalfusion): dim must be a multiple of dsub. */
+  even?: boolean;
+}
+
+/** Shape of the quantizer for `dim`; throws an Error naming the option that cannot work. */
+export function pqShape(dim: number, o: PqShapeOptions = {}): { nsubq: number; dsub: number; lastdsub: number } {
+  if (o.dsub !== undefined && o.nsubq !== undefined) throw new Error('give the sub-vector size or the number of sub-quantizers, not both');
+  let dsub: number;
+  if (o.nsubq !== undefined) {
+    if (!(Number.isInteger(o.nsubq) && o.nsubq >= 1 && o.nsubq <= dim)) throw new Error(`the number of sub-quantizers must be an integer from 1 to the dimension ${dim}, got ${o.nsubq}`);
+    dsub = Math.ceil(dim / o.nsubq);
+    if (Math.ceil(dim / dsub) !== o.nsubq) {
+      throw new Error(`${o.nsubq} sub-quantizers cannot split dimension ${dim} into sub-vectors of one size (and a shorter last one); try ${Math.ceil(dim / dsub)}`);
+    }
+  } else {
+    dsub = o.dsub ?? 2;
+    if (!(Number.isInteger(dsub) && dsub >= 1 && dsub <= dim)) throw new Error(`the sub-vector size must be an integer from 1 to the dimension ${dim}, got ${dsub}`);
+  }
+  const nsubq = Math.ceil(dim / dsub);
+  const lastdsub = dim - (nsubq - 1) * dsub;
+  if (o.even && lastdsub !== dsub) {
+    throw new Error(`dimension ${dim} is not a multiple of the sub-vector size ${dsub} (finalfusion needs sub-vectors of one size)`);
+  }
+  return { nsubq, dsub, lastdsub };
+}
+
+export interface PqTrainOptions extends PqShapeOptions {
+  /** Centroids per sub-quantizer (default 256: one byte per code). */
+  k?: number;
+  /** Rows sampled for training (default 20000; all rows when fewer). */
+  sample?: number;
+  /** k-means steps per sub-space (default 25). */
+  iterations?: number;
+  /** k-means++ candidates per centroid (default: pq-kmeans.ts's). */
+  trials?: number;
+  /** Train on unit-length rows. */
+  normalize?: boolean;
+  seed?: number;
+}
+
+export interface PqTrainResult {
+  codebook: PqCodebook;
+  /** Rows the centroids were trained on. */
+  sampled: number;
+  /** Mean squared error per sub-space on the sample, summed over sub-spaces (per row). */
+  distortion: number;
+}
+
+/** Seeded uniform [0, 1) numbers (mulberry32); the same seed gives the same quantizer. */
+export function seededRandom(seed: number): () => number {
+  let a = (Math.floor(Math.abs(seed)) ^ 0x6d2b79f5) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Squared L2 norm of row r of a block. */
+function sq(b: Float32Array, o: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += b[o + j]! * b[o + j]!;
+  return s;
+}
+
+export function trainPq(blocks: readonly RowBlock[], dim: number, o: PqTrainOptions = {}): PqTrainResult {
+  const { nsubq, dsub, lastdsub } = pqShape(dim, o);
+  const k = o.k ?? 256;
+  if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`centroids per sub-quantizer must be 1 to 256, got ${k}`);
+  const random = seededRandom(o.seed ?? 1);
+  const total = blocks.reduce((s, b) => s + b.rows, 0);
+  const want = Math.min(total, o.sample ?? 20000);
+  // Sample rows without replacement (selection sampling: one pass, ascending, exact size).
+  const sample = new Float32Array(want * dim);
+  let got = 0;
+  let seen = 0;
+  for (const b of blocks) {
+    for (let r = 0; r < b.rows && got < want; r++, seen++) {
+      if (random() * (total - seen) >= want - got) continue;
+      const row = b.data.subarray(r * dim, (r + 1) * dim);
+      const dst = got * dim;
+      sample.set(row, dst);
+      if (o.normalize) {
+        const n = Math.sqrt(sq(sample, dst, dim));
+        if (n > 0) for (let j = 0; j < dim; j++) sample[dst + j] = sample[dst + j]! / n;
+      }
+      got++;
+    }
+  }
+  const centroids = new Float32Array(dim * k);
+  const sub = new Float32Array(got * dsub);
+  let distortion = 0;
+  for (let m = 0; m < nsubq; m++) {
+    const d = m === nsubq - 1 ? lastdsub : dsub;
+    for (let i = 0; i < got; i++) for (let j = 0; j < d; j++) sub[i * d + j] = sample[i * dim + m * dsub + j]!;
+    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 25, random, trials: o.trials });
+    centroids.set(r.centroids, m * k * dsub);
+    distortion += r.distortion;
+  }
+  return { codebook: { dim, nsubq, dsub, lastdsub, k, centroids }, sampled: got, distortion };
+}
+
+/**
+ * The scalar quantizer of row norms (fastText's -qnorm): k levels by 1-dim k-means over all the
+ * norms (or a sample). Cost: (iterations + trials + 1) x n x k.
+ */
+export function trainNormQuantizer(norms: Float32Array, o: { k?: number; sample?: number; iterations?: number; seed?: number } = {}): Float32Array {
+  const k = o.k ?? 256;
+  const random = seededRandom((o.seed ?? 1) + 7919);
+  const n = norms.length;
+  const want = Math.min(n, o.sample ?? 65536);
+  let pts = norms;
+  if (want < n) {
+    pts = new Float32Array(want);
+    let got = 0;
+    for (let i = 0; i < n && got < want; i++) if (random() * (n - i) < want - got) pts[got++] = norms[i]!;
+  }
+  return smallKmeans(pts, pts.length, 1, k, { iterations: o.iterations ?? 25, random }).centroids;
+}
