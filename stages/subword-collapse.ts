@@ -159,15 +159,11 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
     building ??= (async () => {
       const usage = usageOf(ctx)!;
       if (!usage.complete) throw new Error('subword-collapse: the usage counts are not complete yet');
-      const t = performance.now();
       const plan = await buildPlan(ctx, usage, { unused, keep: opts.keep, score, pruned, prunedWords: holder!.prunedWords, threads: opts.threads ?? ctx.options.threads }, (p) => {
         pool = p;
       });
       pool = undefined;
       holder!.plan = plan;
-      const cur = ctx.report.stages['subword-collapse'] ?? { seconds: 0 };
-      cur.seconds = Math.round((cur.seconds + (performance.now() - t) / 1000) * 1000) / 1000;
-      ctx.report.stages['subword-collapse'] = cur;
       return plan;
     })();
     return building;
