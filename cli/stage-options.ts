@@ -72,7 +72,16 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
   },
   assign: {
     description: 'maps every row without a target to its nearest kept row by cosine',
-    properties: { threads: int('worker threads') },
+    properties: {
+      threads: int('worker threads'),
+      search: { enum: ['exact', 'approx', 'auto'], description: 'nearest-row search: exact, approx (HNSW index, verified on a sample) or auto (by size; docs/scale.md)' },
+      verifySample: int('approx: rows also searched exactly to verify the index (0 = no check)', 0),
+      minAgreement: { type: 'number', minimum: 0, maximum: 1, description: 'approx: the run fails (exit 5) below this agreement with exact search' },
+      ef: int('approx: HNSW search breadth'),
+      candidates: { type: 'integer', minimum: 1, maximum: 64, description: 'approx: candidate rows per query compared exactly' },
+      connectivity: int('approx: HNSW graph degree', 2),
+      efConstruction: int('approx: HNSW build breadth'),
+    },
   },
   'subword-scan': {
     description: 'counts how often each subword n-gram bucket is used by the vocabulary words (subword models)',

@@ -1,8 +1,11 @@
 /**
- * Assign nearest: every row without a target gets the kept row with the highest cosine
- * (exact, blocked kernels over worker threads; ties to the lower kept row). Adds the cosine of
- * every word to the report (plain and frequency-weighted: counts where known, else a Zipf weight
- * 1/(rank+1) by row). Memory: one unit-length copy of the kept table.
+ * Assign nearest: every row without a target gets the kept row with the highest cosine.
+ * `search` (search.ts): exact (SIMD kernel over worker threads; ties to the lower kept row),
+ * approx (HNSW candidates, exact cosine among them, verified on a random sample at the end: the
+ * run fails with exit 5 below `minAgreement`), or auto (by size; the choice is logged and
+ * reported under `search`). Adds the cosine of every word to the report (plain and
+ * frequency-weighted: counts where known, else a Zipf weight 1/(rank+1) by row).
+ * Memory: one padded unit-length copy of the kept table, plus the index in approx mode.
  */
 import type { Batch } from '../pipeline/batch.js';
 import { withAssignment } from '../pipeline/batch.js';
@@ -10,12 +13,15 @@ import type { RunContext } from '../pipeline/context.js';
 import { CosineStats } from '../pipeline/report.js';
 import type { Stage } from '../pipeline/stage.js';
 import { fromPromise } from '../pipeline/stream.js';
-import { NearestPool, sharedUnitTable } from './kernels/nearest-pool.js';
+import { sharedUnitTable } from './kernels/nearest-pool.js';
 import { normalizeRows } from './kernels/normalize.js';
+import { checkSearchOptions, enforceVerification, NearestSearch, type SearchOptions, type Verification } from './search.js';
 
-export interface AssignOptions {
+export interface AssignOptions extends SearchOptions {
   /** Worker threads (default: the run's --threads). */
   threads?: number;
+  /** Set on an exact rerun after an approximate run failed its check (reported as search.fallback_from). */
+  fallbackFrom?: Verification;
 }
 
 /** Frequency weight of a row for weighted means: its count, else Zipf by rank. */
@@ -24,10 +30,21 @@ export function rowWeight(b: Batch, i: number): number {
 }
 
 export function assignStage(opts: AssignOptions = {}): Stage {
-  let pool: NearestPool | undefined;
+  checkSearchOptions(opts);
+  let search: Promise<NearestSearch> | undefined;
   const close = async () => {
-    await pool?.close();
-    pool = undefined;
+    const s = search;
+    search = undefined;
+    await s?.then((x) => x.close()).catch(() => undefined);
+  };
+  const open = async (ctx: RunContext): Promise<NearestSearch> => {
+    const kept = ctx.kept!;
+    const dim = kept.dim;
+    const unit = sharedUnitTable(kept.vectors, kept.size, dim);
+    const rows = ctx.model!.info.rows ?? (await ctx.model!.countRows());
+    const threads = opts.threads ?? ctx.options.threads;
+    const queries = Math.max(0, rows - kept.size);
+    return NearestSearch.open(unit, kept.size, dim, { threads, seed: ctx.options.seed, queries, log: (l) => ctx.info(l) }, opts);
   };
 
   const assignBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
@@ -38,14 +55,12 @@ export function assignStage(opts: AssignOptions = {}): Stage {
     if (todo.length === 0) return b;
     const kept = ctx.kept!;
     if (!kept.complete) throw new Error('assign: a row needs a kept row before the kept table is complete');
-    if (!pool) {
-      const unit = sharedUnitTable(kept.vectors, kept.size, dim);
-      pool = new NearestPool(unit, kept.size, dim, opts.threads ?? ctx.options.threads);
-    }
+    search ??= open(ctx);
+    const s = await search;
     const q = new Float32Array(todo.length * dim);
     for (let j = 0; j < todo.length; j++) q.set(b.vectors.subarray(todo[j]! * dim, (todo[j]! + 1) * dim), j * dim);
     normalizeRows(q, todo.length, dim);
-    const r = await pool.search(q, todo.length);
+    const r = await s.search(q, todo.length);
     for (let j = 0; j < todo.length; j++) {
       a.target[todo[j]!] = r.index[j]!;
       a.score[todo[j]!] = r.score[j]!;
@@ -83,8 +98,21 @@ export function assignStage(opts: AssignOptions = {}): Stage {
       return k ? [{ what: 'unit-length copy of the kept table', bytes: k.capacity * k.dim * 4, option: '--keep' }] : [];
     },
     async finish(ctx) {
-      await close();
       ctx.report.mapped = ctx.report.cosine!.n;
+      const s = await search;
+      if (!s) return;
+      const v = await s.verify();
+      const entry = s.reportEntry();
+      if (opts.fallbackFrom) entry.fallback_from = opts.fallbackFrom;
+      ctx.report.search = entry;
+      await close();
+      if (v) {
+        ctx.info(
+          `search: approximate answers agree with exact search on ${(v.agreement * 100).toFixed(2)}% of ${v.sample} sampled rows ` +
+            `(mean cosine lost ${v.meanCosineLost.toFixed(5)}, max ${v.maxCosineLost.toFixed(4)})`,
+        );
+      }
+      enforceVerification(v);
     },
     async abort() {
       await close();

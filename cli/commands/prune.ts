@@ -5,10 +5,11 @@ import { ROW_FORMATS } from '../../stages/serialize.js';
 import type { GraphSpec } from '../graph.js';
 import type { StageSpec } from '../registry.js';
 import { guessOutputFormat } from '../output-format.js';
-import { runOptions, runWithSummary, stdio, type RunFlags } from './common.js';
+import { runOptions, stdio, type RunFlags } from './common.js';
+import { runWithFallback, searchOptions, searchSpec, type SearchFlags } from './search-options.js';
 import { probeSubwords, subwordOptions, subwordStages, type SubwordArgs } from './prune-subwords.js';
 
-export interface PruneArgs extends RunFlags, SubwordArgs {
+export interface PruneArgs extends RunFlags, SubwordArgs, SearchFlags {
   input: string;
   output: string;
   keep: number;
@@ -58,7 +59,7 @@ export function pruneGraph(a: PruneArgs, hasSubwords = false): GraphSpec {
   }
   const to = guessOutputFormat(a.output, a.to, a.from);
   const sub = subwordStages(a, to, hasSubwords);
-  if (sub.assign) stages.push({ stage: 'assign' });
+  if (sub.assign) stages.push({ stage: 'assign', ...searchSpec(a) });
   stages.push(...sub.stages);
   stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}), ...(a.compress ? { compress: a.compress } : {}) });
   const g: GraphSpec = { input: stdio(a.input), stages };
@@ -70,7 +71,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
   command: 'prune <input>',
   describe: 'keep N vectors and map every other word to its nearest kept vector',
   builder: (y: Argv) =>
-    subwordOptions(runOptions(y)
+    subwordOptions(searchOptions(runOptions(y))
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
@@ -105,6 +106,6 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       process.stdout.write(JSON.stringify(g, null, 2) + '\n');
       return;
     }
-    await runWithSummary(g, a);
+    await runWithFallback(g, a);
   },
 };

@@ -9,25 +9,20 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
-  ;; horizontal sum in a fixed order
+  ;; horizontal sum in a fixed order: (l0 + l1) + (l2 + l3), as the 4-row reduction below
   (func $hsum (param $v v128) (result f32)
     local.get $v f32x4.extract_lane 0
     local.get $v f32x4.extract_lane 1 f32.add
-    local.get $v f32x4.extract_lane 2 f32.add
-    local.get $v f32x4.extract_lane 3 f32.add)
+    local.get $v f32x4.extract_lane 2
+    local.get $v f32x4.extract_lane 3 f32.add
+    f32.add)
 
   ;; dot product of two padded rows of $n bytes (the 1 x 1 path)
   (func $dot (param $a i32) (param $b i32) (param $n i32) (result f32) (local $k i32) (local $s v128)
     (block $end (loop $next
       local.get $k local.get $n i32.ge_u br_if $end
-      local.get $s
-      local.get $a local.get $k i32.add v128.load offset=0
-      local.get $b local.get $k i32.add v128.load offset=0
-      f32x4.mul f32x4.add local.set $s
-      local.get $s
-      local.get $a local.get $k i32.add v128.load offset=16
-      local.get $b local.get $k i32.add v128.load offset=16
-      f32x4.mul f32x4.add local.set $s
+      local.get $s local.get $a local.get $k i32.add v128.load offset=0 local.get $b local.get $k i32.add v128.load offset=0 f32x4.mul f32x4.add local.set $s
+      local.get $s local.get $a local.get $k i32.add v128.load offset=16 local.get $b local.get $k i32.add v128.load offset=16 f32x4.mul f32x4.add local.set $s
       local.get $k i32.const 32 i32.add local.set $k br $next))
     local.get $s call $hsum)
 
@@ -52,6 +47,8 @@
     (local $a30 v128) (local $a31 v128) (local $a32 v128) (local $a33 v128)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
     (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
+    (local $bv0 v128) (local $bi0 v128) (local $bv1 v128) (local $bi1 v128) (local $bv2 v128) (local $bi2 v128) (local $bv3 v128) (local $bi3 v128)
+    (local $rv v128) (local $sv v128) (local $m v128) (local $u0 v128) (local $u1 v128) (local $ls f32) (local $li i32)
     local.get $d i32.const 4 i32.mul local.set $stride
     ;; tiles of table rows [t0, t1)
     (block $tiles_end (loop $tiles
@@ -74,6 +71,11 @@
         local.get $os local.get $qi i32.const 3 i32.add i32.const 4 i32.mul i32.add f32.load local.set $b3
         local.get $oi local.get $qi i32.const 3 i32.add i32.const 4 i32.mul i32.add i32.load local.set $i3
         local.get $q local.get $qi i32.const 3 i32.add local.get $stride i32.mul i32.add local.set $qp3
+        ;; lane l of bv/bi: best score and row among the block rows with row = l (mod 4)
+        v128.const f32x4 -inf -inf -inf -inf local.set $bv0 v128.const i32x4 -1 -1 -1 -1 local.set $bi0
+        v128.const f32x4 -inf -inf -inf -inf local.set $bv1 v128.const i32x4 -1 -1 -1 -1 local.set $bi1
+        v128.const f32x4 -inf -inf -inf -inf local.set $bv2 v128.const i32x4 -1 -1 -1 -1 local.set $bi2
+        v128.const f32x4 -inf -inf -inf -inf local.set $bv3 v128.const i32x4 -1 -1 -1 -1 local.set $bi3
         local.get $t0 local.set $ti
         ;; 4 queries x 4 rows
         (block $rblocks_end (loop $rblocks
@@ -150,40 +152,80 @@
             local.get $a32 local.get $x3 local.get $y2 f32x4.mul f32x4.add local.set $a32
             local.get $a33 local.get $x3 local.get $y3 f32x4.mul f32x4.add local.set $a33
             local.get $k i32.const 32 i32.add local.set $k br $k_next))
-          ;; for each query, rows in ascending order: ties keep the lower row
-          local.get $a00 call $hsum local.tee $s local.get $b0 f32.gt
-          (if (then local.get $s local.set $b0 local.get $ti i32.const 0 i32.add local.set $i0))
-          local.get $a01 call $hsum local.tee $s local.get $b0 f32.gt
-          (if (then local.get $s local.set $b0 local.get $ti i32.const 1 i32.add local.set $i0))
-          local.get $a02 call $hsum local.tee $s local.get $b0 f32.gt
-          (if (then local.get $s local.set $b0 local.get $ti i32.const 2 i32.add local.set $i0))
-          local.get $a03 call $hsum local.tee $s local.get $b0 f32.gt
-          (if (then local.get $s local.set $b0 local.get $ti i32.const 3 i32.add local.set $i0))
-          local.get $a10 call $hsum local.tee $s local.get $b1 f32.gt
-          (if (then local.get $s local.set $b1 local.get $ti i32.const 0 i32.add local.set $i1))
-          local.get $a11 call $hsum local.tee $s local.get $b1 f32.gt
-          (if (then local.get $s local.set $b1 local.get $ti i32.const 1 i32.add local.set $i1))
-          local.get $a12 call $hsum local.tee $s local.get $b1 f32.gt
-          (if (then local.get $s local.set $b1 local.get $ti i32.const 2 i32.add local.set $i1))
-          local.get $a13 call $hsum local.tee $s local.get $b1 f32.gt
-          (if (then local.get $s local.set $b1 local.get $ti i32.const 3 i32.add local.set $i1))
-          local.get $a20 call $hsum local.tee $s local.get $b2 f32.gt
-          (if (then local.get $s local.set $b2 local.get $ti i32.const 0 i32.add local.set $i2))
-          local.get $a21 call $hsum local.tee $s local.get $b2 f32.gt
-          (if (then local.get $s local.set $b2 local.get $ti i32.const 1 i32.add local.set $i2))
-          local.get $a22 call $hsum local.tee $s local.get $b2 f32.gt
-          (if (then local.get $s local.set $b2 local.get $ti i32.const 2 i32.add local.set $i2))
-          local.get $a23 call $hsum local.tee $s local.get $b2 f32.gt
-          (if (then local.get $s local.set $b2 local.get $ti i32.const 3 i32.add local.set $i2))
-          local.get $a30 call $hsum local.tee $s local.get $b3 f32.gt
-          (if (then local.get $s local.set $b3 local.get $ti i32.const 0 i32.add local.set $i3))
-          local.get $a31 call $hsum local.tee $s local.get $b3 f32.gt
-          (if (then local.get $s local.set $b3 local.get $ti i32.const 1 i32.add local.set $i3))
-          local.get $a32 call $hsum local.tee $s local.get $b3 f32.gt
-          (if (then local.get $s local.set $b3 local.get $ti i32.const 2 i32.add local.set $i3))
-          local.get $a33 call $hsum local.tee $s local.get $b3 f32.gt
-          (if (then local.get $s local.set $b3 local.get $ti i32.const 3 i32.add local.set $i3))
+          ;; rows ti..ti+3 as lanes; per query the 4 sums as one vector (same order as $hsum),
+          ;; then lane-wise: strictly greater replaces (ties keep the earlier, lower row)
+          local.get $ti i32x4.splat v128.const i32x4 0 1 2 3 i32x4.add local.set $rv
+          local.get $a00 local.get $a01 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a00 local.get $a01 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u0
+          local.get $a02 local.get $a03 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a02 local.get $a03 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u1
+          local.get $u0 local.get $u1 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $u0 local.get $u1 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $sv
+          local.get $sv local.get $bv0 f32x4.gt local.set $m
+          local.get $sv local.get $bv0 local.get $m v128.bitselect local.set $bv0
+          local.get $rv local.get $bi0 local.get $m v128.bitselect local.set $bi0
+          local.get $a10 local.get $a11 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a10 local.get $a11 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u0
+          local.get $a12 local.get $a13 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a12 local.get $a13 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u1
+          local.get $u0 local.get $u1 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $u0 local.get $u1 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $sv
+          local.get $sv local.get $bv1 f32x4.gt local.set $m
+          local.get $sv local.get $bv1 local.get $m v128.bitselect local.set $bv1
+          local.get $rv local.get $bi1 local.get $m v128.bitselect local.set $bi1
+          local.get $a20 local.get $a21 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a20 local.get $a21 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u0
+          local.get $a22 local.get $a23 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a22 local.get $a23 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u1
+          local.get $u0 local.get $u1 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $u0 local.get $u1 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $sv
+          local.get $sv local.get $bv2 f32x4.gt local.set $m
+          local.get $sv local.get $bv2 local.get $m v128.bitselect local.set $bv2
+          local.get $rv local.get $bi2 local.get $m v128.bitselect local.set $bi2
+          local.get $a30 local.get $a31 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a30 local.get $a31 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u0
+          local.get $a32 local.get $a33 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $a32 local.get $a33 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $u1
+          local.get $u0 local.get $u1 i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 local.get $u0 local.get $u1 i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 f32x4.add local.set $sv
+          local.get $sv local.get $bv3 f32x4.gt local.set $m
+          local.get $sv local.get $bv3 local.get $m v128.bitselect local.set $bv3
+          local.get $rv local.get $bi3 local.get $m v128.bitselect local.set $bi3
           local.get $ti i32.const 4 i32.add local.set $ti br $rblocks))
+        ;; merge the lanes into the best so far: the highest score, the lowest row among equal
+        ;; scores; earlier tiles hold lower rows, so only a strictly greater score replaces them
+        local.get $bv0 f32x4.extract_lane 0 local.set $ls local.get $bi0 i32x4.extract_lane 0 local.set $li
+        local.get $bv0 f32x4.extract_lane 1 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi0 i32x4.extract_lane 1 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi0 i32x4.extract_lane 1 local.set $li))
+        local.get $bv0 f32x4.extract_lane 2 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi0 i32x4.extract_lane 2 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi0 i32x4.extract_lane 2 local.set $li))
+        local.get $bv0 f32x4.extract_lane 3 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi0 i32x4.extract_lane 3 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi0 i32x4.extract_lane 3 local.set $li))
+        local.get $ls local.get $b0 f32.gt (if (then local.get $ls local.set $b0 local.get $li local.set $i0))
+        local.get $bv1 f32x4.extract_lane 0 local.set $ls local.get $bi1 i32x4.extract_lane 0 local.set $li
+        local.get $bv1 f32x4.extract_lane 1 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi1 i32x4.extract_lane 1 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi1 i32x4.extract_lane 1 local.set $li))
+        local.get $bv1 f32x4.extract_lane 2 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi1 i32x4.extract_lane 2 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi1 i32x4.extract_lane 2 local.set $li))
+        local.get $bv1 f32x4.extract_lane 3 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi1 i32x4.extract_lane 3 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi1 i32x4.extract_lane 3 local.set $li))
+        local.get $ls local.get $b1 f32.gt (if (then local.get $ls local.set $b1 local.get $li local.set $i1))
+        local.get $bv2 f32x4.extract_lane 0 local.set $ls local.get $bi2 i32x4.extract_lane 0 local.set $li
+        local.get $bv2 f32x4.extract_lane 1 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi2 i32x4.extract_lane 1 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi2 i32x4.extract_lane 1 local.set $li))
+        local.get $bv2 f32x4.extract_lane 2 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi2 i32x4.extract_lane 2 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi2 i32x4.extract_lane 2 local.set $li))
+        local.get $bv2 f32x4.extract_lane 3 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi2 i32x4.extract_lane 3 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi2 i32x4.extract_lane 3 local.set $li))
+        local.get $ls local.get $b2 f32.gt (if (then local.get $ls local.set $b2 local.get $li local.set $i2))
+        local.get $bv3 f32x4.extract_lane 0 local.set $ls local.get $bi3 i32x4.extract_lane 0 local.set $li
+        local.get $bv3 f32x4.extract_lane 1 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi3 i32x4.extract_lane 1 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi3 i32x4.extract_lane 1 local.set $li))
+        local.get $bv3 f32x4.extract_lane 2 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi3 i32x4.extract_lane 2 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi3 i32x4.extract_lane 2 local.set $li))
+        local.get $bv3 f32x4.extract_lane 3 local.tee $s local.get $ls f32.gt
+        local.get $s local.get $ls f32.eq local.get $bi3 i32x4.extract_lane 3 local.get $li i32.lt_s i32.and i32.or
+        (if (then local.get $s local.set $ls local.get $bi3 i32x4.extract_lane 3 local.set $li))
+        local.get $ls local.get $b3 f32.gt (if (then local.get $ls local.set $b3 local.get $li local.set $i3))
         ;; rows left over in the tile: 4 queries x 1 row
         (block $rows_end (loop $rows
           local.get $ti local.get $t1 i32.ge_u br_if $rows_end

@@ -1,0 +1,307 @@
+/**
+ * Nearest kept row for many query rows: exact (SIMD kernel over worker threads) or approximate
+ * (HNSW candidates, then the exact dot product among them), chosen by `--search exact|approx|auto`.
+ * Used by the assign stage, and meant for every stage that assigns rows (k-means, cover).
+ *
+ * An approximate search checks itself: a uniform random sample of the queries (reservoir,
+ * `verifySample` rows, seeded) is also answered exactly at the end, giving the agreement rate and
+ * the mean cosine lost; below `minAgreement` `enforceVerification` throws a VerifyError (exit 5).
+ * Memory: the pool's padded table, the index (a copy of the table plus its graph), the sample
+ * (verifySample x dim floats).
+ */
+import { PruneError } from '../pipeline/errors.js';
+import { UsageError } from '../pipeline/errors.js';
+import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams } from './kernels/ann-index.js';
+import { NearestPool, type NearestResult } from './kernels/nearest-pool.js';
+
+export type SearchMode = 'exact' | 'approx' | 'auto';
+export const SEARCH_MODES: readonly SearchMode[] = ['exact', 'approx', 'auto'];
+export type Fallback = 'fail' | 'exact';
+export const FALLBACKS: readonly Fallback[] = ['fail', 'exact'];
+
+export interface SearchOptions {
+  /** exact, approx or auto (default auto: see chooseSearch). */
+  search?: SearchMode;
+  /** Rows also searched exactly to verify an approximate search (default 2000; 0 = no check). */
+  verifySample?: number;
+  /** Lowest acceptable agreement of approximate with exact (default 0.98). */
+  minAgreement?: number;
+  /** HNSW search breadth (default 64). */
+  ef?: number;
+  /** Candidates per query taken from the index and compared exactly (default 4). */
+  candidates?: number;
+  /** HNSW graph degree (default 16). */
+  connectivity?: number;
+  /** HNSW build breadth (default 128). */
+  efConstruction?: number;
+  /** Builds the candidate index (default: usearch HNSW). Tests inject broken ones here. */
+  indexFactory?: (table: Float32Array, rows: number, dim: number, p: HnswParams) => Promise<CandidateIndex> | CandidateIndex;
+}
+
+export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, ef: 64, candidates: 4 } as const;
+
+/** auto: approximate when the table has at least this many rows ... */
+export const AUTO_MIN_ROWS = 4096;
+/** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores). */
+export const AUTO_MIN_FLOPS = 1e11;
+
+export interface SearchChoice {
+  mode: 'exact' | 'approx';
+  requested: SearchMode;
+  /** One line for the log and the report. */
+  reason: string;
+}
+
+/** Resolves `auto` by the size of the work: queries x rows x dim. */
+export function chooseSearch(requested: SearchMode, queries: number, rows: number, dim: number): SearchChoice {
+  const flops = 2 * queries * rows * dim;
+  const size = `${queries.toLocaleString('en')} queries x ${rows.toLocaleString('en')} rows x ${dim} dims = ${formatFlops(flops)} for exact search`;
+  if (requested === 'exact' || requested === 'approx') return { mode: requested, requested, reason: `--search ${requested} (${size})` };
+  if (requested !== 'auto') throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got "${String(requested)}"`);
+  if (rows < AUTO_MIN_ROWS) return { mode: 'exact', requested, reason: `auto chose exact: ${rows} kept rows < ${AUTO_MIN_ROWS} (${size})` };
+  if (flops < AUTO_MIN_FLOPS) return { mode: 'exact', requested, reason: `auto chose exact: ${size} < ${formatFlops(AUTO_MIN_FLOPS)}` };
+  return { mode: 'approx', requested, reason: `auto chose approx: ${size} >= ${formatFlops(AUTO_MIN_FLOPS)}` };
+}
+
+function formatFlops(f: number): string {
+  if (f >= 1e12) return `${(f / 1e12).toFixed(1)} TFLOP`;
+  if (f >= 1e9) return `${(f / 1e9).toFixed(1)} GFLOP`;
+  return `${(f / 1e6).toFixed(1)} MFLOP`;
+}
+
+/** Checks option values (UsageError on nonsense). */
+export function checkSearchOptions(o: SearchOptions): void {
+  if (o.search !== undefined && !SEARCH_MODES.includes(o.search)) {
+    throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got "${String(o.search)}"`);
+  }
+  if (o.verifySample !== undefined && !(Number.isInteger(o.verifySample) && o.verifySample >= 0)) {
+    throw new UsageError(`--verify-sample must be an integer >= 0, got ${o.verifySample}`);
+  }
+  if (o.minAgreement !== undefined && !(o.minAgreement >= 0 && o.minAgreement <= 1)) {
+    throw new UsageError(`--min-agreement must be between 0 and 1, got ${o.minAgreement}`);
+  }
+  for (const [k, v, lo, hi] of [
+    ['ef', o.ef, 1, 1 << 20],
+    ['candidates', o.candidates, 1, 64],
+    ['connectivity', o.connectivity, 2, 1024],
+    ['efConstruction', o.efConstruction, 1, 1 << 20],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`search option ${k} must be an integer in [${lo}, ${hi}], got ${v}`);
+  }
+}
+
+/** The approximate search agreed too little with exact search on the verification sample (exit 5). */
+export class VerifyError extends PruneError {
+  override readonly exitCode = 5;
+  constructor(
+    message: string,
+    readonly verification: Verification,
+  ) {
+    super(message);
+  }
+}
+
+export interface Verification {
+  /** Rows checked. */
+  sample: number;
+  /** Share of them whose approximate row is the exact row (or has exactly the same cosine). */
+  agreement: number;
+  /** Mean of exact cosine - approximate cosine over the sample. */
+  meanCosineLost: number;
+  /** Largest cosine lost on one row. */
+  maxCosineLost: number;
+  /** Mean exact cosine over the sample. */
+  meanExactCosine: number;
+  minAgreement: number;
+  passed: boolean;
+}
+
+/** Throws VerifyError when an approximate search's verification failed. */
+export function enforceVerification(v: Verification | undefined): void {
+  if (!v || v.passed) return;
+  throw new VerifyError(
+    `approximate search agreed with exact search on ${(v.agreement * 100).toFixed(2)}% of ${v.sample} sampled rows, ` +
+      `below --min-agreement ${v.minAgreement} (mean cosine lost ${v.meanCosineLost.toFixed(5)}); ` +
+      'use --search exact, or --fallback exact to redo the run exactly',
+    v,
+  );
+}
+
+/** Small seeded generator (mulberry32) for the verification sample. */
+function rng(seed: number): () => number {
+  let a = (seed ^ 0x5eed5eed) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface OpenSearch {
+  /** Worker threads for the exact kernel and the index. */
+  threads: number;
+  /** Seed for the verification sample. */
+  seed: number;
+  /** Expected number of queries (for auto). */
+  queries: number;
+  /** Where to say what was chosen (e.g. ctx.info). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Searches one table (unit rows for cosines). `search` answers batches of unit-length queries;
+ * `verify` (approximate mode) answers the sample exactly and returns the agreement.
+ */
+export class NearestSearch {
+  private index: CandidateIndex | undefined;
+  private buildSeconds = 0;
+  private seen = 0;
+  private sampleN = 0;
+  private readonly sampleQ: Float32Array;
+  private readonly sampleIdx: Int32Array;
+  private readonly sampleScore: Float32Array;
+  private readonly random: () => number;
+  private verification: Verification | undefined;
+  private readonly k: number;
+
+  private constructor(
+    readonly pool: NearestPool,
+    readonly choice: SearchChoice,
+    private readonly opts: SearchOptions,
+    seed: number,
+  ) {
+    const s = choice.mode === 'approx' ? (opts.verifySample ?? SEARCH_DEFAULTS.verifySample) : 0;
+    this.sampleQ = new Float32Array(s * pool.dim);
+    this.sampleIdx = new Int32Array(s);
+    this.sampleScore = new Float32Array(s);
+    this.random = rng(seed);
+    this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
+  }
+
+  static async open(unit: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
+    checkSearchOptions(opts);
+    const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim);
+    const pool = new NearestPool(unit, rows, dim, o.threads);
+    const s = new NearestSearch(pool, choice, opts, o.seed);
+    try {
+      if (choice.mode === 'approx') {
+        const t = performance.now();
+        const params: HnswParams = {
+          connectivity: opts.connectivity ?? HNSW_DEFAULTS.connectivity,
+          expansionAdd: opts.efConstruction ?? HNSW_DEFAULTS.expansionAdd,
+          expansionSearch: Math.max(opts.ef ?? SEARCH_DEFAULTS.ef, s.k),
+          threads: o.threads,
+        };
+        s.index = await (opts.indexFactory ?? buildHnswIndex)(unit, rows, dim, params);
+        s.buildSeconds = (performance.now() - t) / 1000;
+      }
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    o.log?.(`search: ${choice.reason}` + (s.index ? `; ${s.index.name} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
+    return s;
+  }
+
+  get mode(): 'exact' | 'approx' {
+    return this.choice.mode;
+  }
+
+  /** Nearest rows of `n` unit-length queries. */
+  async search(queries: Float32Array, n: number): Promise<NearestResult> {
+    if (!this.index) return this.pool.search(queries, n);
+    const cand = this.index.search(queries, n, this.k);
+    const r = this.pool.rerank(queries, n, cand, this.k);
+    // a query the index found nothing for (should not happen on a connected graph) is searched exactly
+    const missing: number[] = [];
+    for (let q = 0; q < n; q++) if (r.index[q]! < 0) missing.push(q);
+    if (missing.length) {
+      const dim = this.pool.dim;
+      const mq = new Float32Array(missing.length * dim);
+      missing.forEach((q, j) => mq.set(queries.subarray(q * dim, (q + 1) * dim), j * dim));
+      const e = await this.pool.search(mq, missing.length);
+      missing.forEach((q, j) => {
+        r.index[q] = e.index[j]!;
+        r.score[q] = e.score[j]!;
+      });
+    }
+    this.sample(queries, n, r);
+    return r;
+  }
+
+  /** Reservoir sampling (algorithm R) of the queries with their approximate answers. */
+  private sample(queries: Float32Array, n: number, r: NearestResult): void {
+    const cap = this.sampleIdx.length;
+    if (cap === 0) return;
+    const dim = this.pool.dim;
+    for (let q = 0; q < n; q++) {
+      const i = this.seen++;
+      const slot = i < cap ? i : Math.floor(this.random() * (i + 1));
+      if (slot >= cap) continue;
+      this.sampleQ.set(queries.subarray(q * dim, (q + 1) * dim), slot * dim);
+      this.sampleIdx[slot] = r.index[q]!;
+      this.sampleScore[slot] = r.score[q]!;
+      if (i < cap) this.sampleN++;
+    }
+  }
+
+  /** Approximate mode: answers the sample exactly and measures the agreement (once). */
+  async verify(): Promise<Verification | undefined> {
+    if (!this.index || this.sampleIdx.length === 0) return undefined;
+    if (this.verification) return this.verification;
+    const n = this.sampleN;
+    const minAgreement = this.opts.minAgreement ?? SEARCH_DEFAULTS.minAgreement;
+    const e = await this.pool.search(this.sampleQ.subarray(0, n * this.pool.dim), n);
+    let agree = 0;
+    let lost = 0;
+    let maxLost = 0;
+    let exact = 0;
+    for (let i = 0; i < n; i++) {
+      const same = e.index[i] === this.sampleIdx[i] || e.score[i] === this.sampleScore[i];
+      if (same) agree++;
+      const l = Math.max(0, e.score[i]! - this.sampleScore[i]!);
+      lost += l;
+      exact += e.score[i]!;
+      if (l > maxLost) maxLost = l;
+    }
+    const agreement = n ? agree / n : 1;
+    this.verification = {
+      sample: n,
+      agreement,
+      meanCosineLost: n ? lost / n : 0,
+      maxCosineLost: maxLost,
+      meanExactCosine: n ? exact / n : NaN,
+      minAgreement,
+      passed: agreement >= minAgreement,
+    };
+    return this.verification;
+  }
+
+  /** What to put in the run report under `search`. */
+  reportEntry(): Record<string, unknown> {
+    const r: Record<string, unknown> = { mode: this.choice.mode, requested: this.choice.requested, reason: this.choice.reason, kernel: this.pool.kernel };
+    if (this.index) {
+      r.index = { name: this.index.name, ...this.index.params, candidates: this.k, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
+    }
+    if (this.verification) {
+      const v = this.verification;
+      r.verify = {
+        sample: v.sample,
+        agreement: Math.round(v.agreement * 1e6) / 1e6,
+        mean_cosine_lost: Math.round(v.meanCosineLost * 1e7) / 1e7,
+        max_cosine_lost: Math.round(v.maxCosineLost * 1e6) / 1e6,
+        min_agreement: v.minAgreement,
+        passed: v.passed,
+      };
+    }
+    return r;
+  }
+
+  async close(): Promise<void> {
+    this.index?.close();
+    this.index = undefined;
+    await this.pool.close();
+  }
+}
