@@ -13,6 +13,8 @@ export function guessOutputFormat(output: string, to: string | undefined, inputF
       return 'w2v-text';
     case '.fifu':
       return 'fifu';
+    case '.ftz':
+      return 'ftz';
   }
   if (inputFormat === 'w2v-bin' || inputFormat === 'w2v-text' || inputFormat === 'glove') return inputFormat;
   return 'w2v-text';

@@ -18,6 +18,7 @@ import { FifuRowWriter, writePrunedFifu, toToml } from './formats/fifu/index.js'
 import path from 'node:path';
 import { packageVersion } from '../pipeline/version.js';
 import { subwordSerializer, type SubwordSerializer } from './serialize-subwords.js';
+import { QUANTIZED_FORMATS, quantizedSerializer, type QuantizeOptions, type QuantizedSerializer } from './serialize-quantized.js';
 
 export type Layout = 'expanded' | 'kept';
 
@@ -31,6 +32,8 @@ export interface SerializeOptions {
   mapping?: string;
   /** 'gzip' compresses the output (default: when the output name ends in .gz). */
   compress?: 'gzip' | 'none';
+  /** Product-quantized output (fifu; 'ftz' is always quantized): see serialize-quantized.ts. */
+  quantize?: QuantizeOptions;
 }
 
 interface RowWriter {
@@ -60,8 +63,9 @@ function rowWriter(to: string, out: OutputFile): RowWriter {
 export function serializeStage(opts: SerializeOptions): Stage {
   const layout = opts.layout ?? 'expanded';
   if (layout !== 'expanded' && layout !== 'kept') throw new UsageError(`--layout must be expanded or kept, got "${layout}"`);
-  if (!(ROW_FORMATS as readonly string[]).includes(opts.to)) {
-    throw new UsageError(`cannot write format "${opts.to}" here; choose one of ${ROW_FORMATS.join(', ')}`);
+  const quantized = opts.quantize !== undefined || (QUANTIZED_FORMATS as readonly string[]).includes(opts.to);
+  if (!(ROW_FORMATS as readonly string[]).includes(opts.to) && !quantized) {
+    throw new UsageError(`cannot write format "${opts.to}" here; choose one of ${[...ROW_FORMATS, ...QUANTIZED_FORMATS].join(', ')}`);
   }
   let out: OutputFile | undefined;
   let map: OutputFile | undefined;
@@ -74,6 +78,8 @@ export function serializeStage(opts: SerializeOptions): Stage {
   let prunedRows = new Int32Array(1024);
   /** Runs with a subword-collapse stage are written by serialize-subwords.ts. */
   let sub: SubwordSerializer | undefined;
+  /** Quantized outputs are written by serialize-quantized.ts. */
+  let quant: QuantizedSerializer | undefined;
 
   const writeBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
     const kept = ctx.kept;
@@ -119,16 +125,21 @@ export function serializeStage(opts: SerializeOptions): Stage {
       if (opts.mapping && opts.mapping === opts.output) throw new UsageError('the mapping file and the output are the same path');
       rows = layout === 'expanded' ? await ctx.model!.countRows() : 0;
       fifuPruned = opts.to === 'fifu' && hasKept && layout === 'expanded';
-      if (opts.to === 'fifu' && (opts.compress === 'gzip' || (opts.compress === undefined && /\.gz$/i.test(opts.output)))) {
-        throw new UsageError('finalfusion output cannot be gzip-compressed: finalfusion readers read it at offsets');
+      if ((opts.to === 'fifu' || quantized) && (opts.compress === 'gzip' || (opts.compress === undefined && /\.gz$/i.test(opts.output)))) {
+        throw new UsageError(`${opts.to === 'fifu' ? 'finalfusion' : 'fastText'} output cannot be gzip-compressed: its readers read it at offsets`);
       }
       const compress = opts.compress === 'gzip' || (opts.compress === undefined && /\.gz$/i.test(opts.output)) ? 'gzip' : undefined;
       out = await OutputFile.open(opts.output, { compress });
       if (opts.mapping) map = await OutputFile.open(opts.mapping);
+      if (quantized) {
+        quant = quantizedSerializer(ctx, have, { ...opts, layout, out, map, quantize: opts.quantize ?? {}, provenance: () => provenance(ctx) });
+        return;
+      }
       writer = rowWriter(opts.to, out);
       sub = subwordSerializer(ctx, have, { ...opts, layout, out, map, writer, provenance: () => provenance(ctx) });
     },
     transform(input, ctx) {
+      if (quant) return quant.transform(input, ctx);
       if (sub) return sub.transform(input, ctx);
       let begun = false;
       return input.flatMap((b: Batch) =>
@@ -144,6 +155,7 @@ export function serializeStage(opts: SerializeOptions): Stage {
       );
     },
     async finish(ctx) {
+      if (quant) return quant.finish(ctx);
       if (sub) return sub.finish(ctx);
       const dim = ctx.model!.info.dim;
       if (fifuPruned) {

@@ -8,8 +8,10 @@ import { guessOutputFormat } from '../output-format.js';
 import { runOptions, stdio, type RunFlags } from './common.js';
 import { runWithFallback, searchOptions, searchSpec, type SearchFlags } from './search-options.js';
 import { probeSubwords, subwordOptions, subwordStages, type SubwordArgs } from './prune-subwords.js';
+import { quantizeOptions, quantizeSpec, type QuantizeArgs } from './prune-quantize.js';
+import { QUANTIZED_FORMATS } from '../../stages/serialize-quantized.js';
 
-export interface PruneArgs extends RunFlags, SubwordArgs, SearchFlags {
+export interface PruneArgs extends RunFlags, SubwordArgs, QuantizeArgs, SearchFlags {
   input: string;
   output: string;
   keep: number;
@@ -61,7 +63,8 @@ export function pruneGraph(a: PruneArgs, hasSubwords = false): GraphSpec {
   const sub = subwordStages(a, to, hasSubwords);
   if (sub.assign) stages.push({ stage: 'assign', ...searchSpec(a) });
   stages.push(...sub.stages);
-  stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}), ...(a.compress ? { compress: a.compress } : {}) });
+  const quantize = quantizeSpec(a, to);
+  stages.push({ stage: 'serialize', output: a.output, to, layout: a.layout, ...(a.mapping ? { mapping: a.mapping } : {}), ...(a.compress ? { compress: a.compress } : {}), ...(quantize ? { quantize } : {}) });
   const g: GraphSpec = { input: stdio(a.input), stages };
   if (a.threads !== undefined) g.threads = a.threads;
   return g;
@@ -71,7 +74,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
   command: 'prune <input>',
   describe: 'keep N vectors and map every other word to its nearest kept vector',
   builder: (y: Argv) =>
-    subwordOptions(searchOptions(runOptions(y))
+    quantizeOptions(subwordOptions(searchOptions(runOptions(y))
       .positional('input', { type: 'string', describe: "model file, or '-' for standard input", demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: "output file, or '-' for standard output", demandOption: true })
       .option('keep', { alias: 'n', type: 'number', describe: 'number of rows to keep (N)', demandOption: true })
@@ -79,8 +82,8 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .option('from', { type: 'string', choices: formatNames(), describe: 'input format (default: detected from content)' })
       .option('to', {
         type: 'string',
-        choices: [...ROW_FORMATS],
-        describe: 'output format (default: from the output name: .bin w2v-bin, .txt/.vec w2v-text; else the input format)',
+        choices: [...ROW_FORMATS, ...QUANTIZED_FORMATS],
+        describe: 'output format (default: from the output name: .bin w2v-bin, .txt/.vec w2v-text, .fifu fifu, .ftz ftz; else the input format); ftz: a fastText model with a product-quantized input matrix',
       })
       .option('layout', {
         type: 'string',
@@ -99,7 +102,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .option('batch-size', { type: 'number', describe: 'kmeans: points per mini-batch (default 1024; not --batch, the rows per stream batch)' })
       .option('iterations', { type: 'number', describe: 'kmeans: at most this many passes over the sample; training stops earlier when the smoothed batch objective stops improving (default 20)' })
       .option('refine', { type: 'boolean', describe: 'kmeans: one more pass: each centroid becomes the exact weighted mean of all words nearest to it' })
-      .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' })) as unknown as Argv<PruneArgs>,
+      .option('print-graph', { type: 'boolean', describe: 'print the stage graph as JSON and exit (save it for `prune-pipe run`)' }))) as unknown as Argv<PruneArgs>,
   handler: async (a: ArgumentsCamelCase<PruneArgs>) => {
     const g = pruneGraph(a, await probeSubwords(stdio(a.input), a.from));
     if (a.printGraph) {

@@ -260,6 +260,12 @@ export class FastTextModel implements ModelReader {
     return this.readRows(start, count);
   }
 
+  /** Output-matrix rows [start, start + count) (dense, or decoded when quantized), for writers that copy them. */
+  readOutputRows(start: number, count: number): Promise<Float32Array> {
+    const o = this.layout.output;
+    return o.kind === 'dense' ? readDenseRows(this.file, o, start, count, 'output matrix') : readQuantRows(this.file, o, start, count, 'output matrix');
+  }
+
   /** Rows [start, start + count) of the n-gram table. */
   async readTableRows(start: number, count: number): Promise<Float32Array> {
     if (start < 0 || count < 0 || start + count > this.tableRows) {

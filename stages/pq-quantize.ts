@@ -1,0 +1,116 @@
+/**
+ * Product quantization of a set of rows, as the quantized writers need it: train a quantizer on a
+ * sample (kernels/pq-train.ts), encode every row (kernels/pq-encode.ts), optionally with the rows
+ * scaled to unit length and their norms kept apart (exactly, for finalfusion; quantized to 256
+ * levels, for fastText's -qnorm). Decoding (kernels/pq-decode.ts) gives bit for bit what fastText
+ * and finalfusion compute from the written codes.
+ *
+ * Memory: the codes (rows x nsubq bytes), 4 bytes per row for norms, the training sample.
+ */
+import { UsageError } from '../pipeline/errors.js';
+import { decodeRows } from './kernels/pq-decode.js';
+import { encodeRows, sortedCodebook } from './kernels/pq-encode.js';
+import { nearestCentroidsSorted, sortCentroids } from './kernels/pq-nearest-sorted.js';
+import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type RowBlock } from './kernels/pq-train.js';
+
+export type { PqCodebook, RowBlock };
+
+export interface PqOptions {
+  /** Dims per sub-vector (default 2, fastText's -dsub). */
+  dsub?: number;
+  /** Number of sub-quantizers instead (finalfusion's --subquantizers). */
+  subquantizers?: number;
+  /** Quantize unit-length rows and keep the norms apart. */
+  qnorm?: boolean;
+  /** Rows sampled for training (default 20000). */
+  sample?: number;
+  /** k-means steps per sub-space (default 25). */
+  iterations?: number;
+  seed?: number;
+}
+
+export const DEFAULT_PQ_SAMPLE = 20000;
+export const DEFAULT_PQ_ITERATIONS = 25;
+
+/** Checks the options (UsageError naming the CLI flag) and returns the quantizer shape for `dim`. */
+export function checkPqOptions(o: PqOptions, dim: number, even: boolean): { nsubq: number; dsub: number; lastdsub: number } {
+  if (o.sample !== undefined && !(Number.isInteger(o.sample) && o.sample >= 1)) throw new UsageError(`--pq-sample must be a positive integer, got ${o.sample}`);
+  if (o.iterations !== undefined && !(Number.isInteger(o.iterations) && o.iterations >= 1)) throw new UsageError(`--pq-iterations must be a positive integer, got ${o.iterations}`);
+  try {
+    return pqShape(dim, { dsub: o.dsub, nsubq: o.subquantizers, even });
+  } catch (e) {
+    const flag = o.subquantizers !== undefined ? '--pq-subquantizers' : '--pq-dsub';
+    let hint = '';
+    if (even) {
+      const div: number[] = [];
+      for (let d = 1; d <= Math.min(dim, 8); d++) if (dim % d === 0) div.push(d);
+      hint = `; sub-vector sizes that divide ${dim}: ${div.join(', ')}${dim > 8 ? ', ...' : ''}`;
+    }
+    throw new UsageError(`${flag}: ${(e as Error).message}${hint}`);
+  }
+}
+
+export interface PqResult {
+  codebook: PqCodebook;
+  rows: number;
+  /** rows x nsubq. */
+  codes: Uint8Array;
+  /** qnorm: the norm of each row (float32), the rows having been encoded unit-length. */
+  norms?: Float32Array;
+  /** Rows the quantizer was trained on. */
+  sampled: number;
+  /** Mean squared error per row of the encoded (unit, with qnorm) rows. */
+  mse: number;
+  trainSeconds: number;
+  encodeSeconds: number;
+}
+
+/** Trains on a sample of all blocks, then encodes every row (blocks in order). */
+export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOptions & { even?: boolean } = {}): PqResult {
+  const t0 = performance.now();
+  const { codebook, sampled } = trainPq(blocks, dim, {
+    dsub: o.dsub,
+    nsubq: o.subquantizers,
+    even: o.even,
+    sample: o.sample ?? DEFAULT_PQ_SAMPLE,
+    iterations: o.iterations ?? DEFAULT_PQ_ITERATIONS,
+    normalize: o.qnorm,
+    seed: o.seed,
+  });
+  const t1 = performance.now();
+  const rows = blocks.reduce((s, b) => s + b.rows, 0);
+  const codes = new Uint8Array(rows * codebook.nsubq);
+  const norms = o.qnorm ? new Float32Array(rows) : undefined;
+  const sorted = sortedCodebook(codebook);
+  let at = 0;
+  let err = 0;
+  for (const b of blocks) {
+    err += encodeRows(codebook, b.data, b.rows, codes, at, norms, at, sorted);
+    at += b.rows;
+  }
+  const t2 = performance.now();
+  return { codebook, rows, codes, norms, sampled, mse: rows ? err / rows : 0, trainSeconds: (t1 - t0) / 1000, encodeSeconds: (t2 - t1) / 1000 };
+}
+
+/** fastText's norm quantization: 256 levels (1-dim k-means) and each row's level. */
+export function quantizeNorms(norms: Float32Array, seed = 1): { levels: Float32Array; codes: Uint8Array } {
+  const levels = trainNormQuantizer(norms, { seed });
+  return { levels, codes: normCodesFor(levels, norms) };
+}
+
+/** The nearest level of each norm. */
+export function normCodesFor(levels: Float32Array, norms: Float32Array): Uint8Array {
+  const codes = new Uint8Array(norms.length);
+  nearestCentroidsSorted(norms, 0, 1, norms.length, sortCentroids(levels, 0, levels.length, 1), codes, 0, 1);
+  return codes;
+}
+
+/** Re-encodes one row (e.g. a corrected word row) in place of code row `row`; returns its norm with qnorm. */
+export function encodeOne(cb: PqCodebook, v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
+  encodeRows(cb, v, 1, codes, row, norms, row);
+}
+
+/** Decoded row `row` into out[o ..] (alpha: its norm or norm level, 1 without). */
+export function decodeOne(cb: PqCodebook, codes: Uint8Array, row: number, out: Float32Array, o = 0, alpha = 1): void {
+  decodeRows(cb, codes, row, 1, out, o, alpha === 1 ? undefined : [alpha]);
+}
