@@ -348,6 +348,26 @@ describe.skipIf(!HAVE_FIXTURES)('eval', () => {
     expect(r2.cosine.weighted_mean).toBeCloseTo(1, 6);
   });
 
+  test('a fastText .bin as the pruned side: words it lacks are built from subwords and reported apart', async () => {
+    const vec = fs.readFileSync(fixture('gensim', 'toy-model.vec'), 'latin1').trim().split('\n');
+    const [rows] = vec[0]!.split(' ').map(Number);
+    // The .vec fastText wrote for the same model, plus three words the .bin does not know.
+    const extra = ['zzzanarchismq 0.1 0.2 0.3 0.4 0.5', 'anarchismsq -0.1 0.2 -0.3 0.4 -0.5', 'qqtheq 0.5 0.4 0.3 0.2 0.1'];
+    const orig = path.join(newDir(), 'toy-plus.vec');
+    fs.writeFileSync(orig, [`${rows! + 3} 5`, ...vec.slice(1), ...extra].join('\n') + '\n', 'latin1');
+    const pairs = path.join(newDir(), 'pairs.tsv');
+    fs.writeFileSync(pairs, 'the\tof\t5\nthe\tand\t4\nof\tin\t3\nas\tis\t2\nthe\tzzzanarchismq\t1\nqqtheq\tthe\t6\n');
+    const r = await evaluate(orig, fixture('gensim', 'toy-model.bin'), { pairs, sample: 0 });
+    expect(r.shared).toBe(rows);
+    // The .vec holds the .bin's word vectors printed with 5 significant digits.
+    expect(r.cosine.min).toBeGreaterThan(0.9999);
+    expect(r.subwords?.count).toBe(3);
+    expect(r.missing.from_pruned).toBe(0);
+    expect(r.pairs!.vocabulary.pairs).toBe(4);
+    expect(r.pairs!.with_subwords).toMatchObject({ pairs: 6, original_subword_words: 0, pruned_subword_words: 2 });
+    expect(r.pairs!.unused).toBe(0);
+  });
+
   test('dimension mismatch is a usage error', async () => {
     await expect(evaluate(EXAMPLE, fixture('finalfusion', 'similarity.bin'), { sample: 0 })).rejects.toThrow(/cannot compare: .* has 25 dimensions, .* has 100/);
   });
