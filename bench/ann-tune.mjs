@@ -2,7 +2,7 @@
 // Approximate search on a real model: agreement with exact search, cosine lost and time for HNSW
 // parameters, usearch (the dependency) and, when installed, hnswlib-node (the alternative that was
 // measured against it). The first KEEP rows are the table, the rest are the queries (top-N).
-// usage: node bench/ann-tune.mjs MODEL KEEP [--ef 32,64,128] [--k 1,4,8] [--threads 2] [--hnswlib]
+// usage: node bench/ann-tune.mjs MODEL KEEP [--ef 32,64,128] [--k 1,4,8] [--rerank 4] [--threads 2] [--hnswlib]
 // Needs `npm run build`. Times are wall clock and CPU (user + system) of this process.
 import { openSource } from '../dist/pipeline/source.js';
 import { openModel } from '../dist/stages/formats/index.js';
@@ -53,8 +53,14 @@ let c = clock();
 const exact = await pool.search(queries, nq);
 console.log(`exact (${pool.kernel}, ${threads} workers): ${since(c)}`);
 
-function score(cand, k) {
-  const r = pool.rerank(queries, nq, cand, k);
+const rr = Number(opt('--rerank', '4'));
+// the index returns k candidates best first (k also widens the search: HNSW keeps max(ef, k));
+// the first `rr` of them are compared exactly
+function score(all, k) {
+  const kk = Math.min(k, rr);
+  const cand = new Int32Array(nq * kk);
+  for (let q = 0; q < nq; q++) for (let j = 0; j < kk; j++) cand[q * kk + j] = all[q * k + j];
+  const r = pool.rerank(queries, nq, cand, kk);
   let agree = 0;
   let lost = 0;
   for (let i = 0; i < nq; i++) {
@@ -66,7 +72,7 @@ function score(cand, k) {
 
 for (const ef of efs) {
   c = clock();
-  const index = await buildHnswIndex(unit, keep, dim, { connectivity: conn, expansionAdd: efc, expansionSearch: ef, threads });
+  const index = await buildHnswIndex((a, b) => unit.subarray(a * dim, b * dim), keep, dim, { connectivity: conn, expansionAdd: efc, expansionSearch: ef, threads });
   const built = since(c);
   for (const k of ks) {
     c = clock();

@@ -13,7 +13,6 @@ import type { RunContext } from '../pipeline/context.js';
 import { CosineStats } from '../pipeline/report.js';
 import type { Stage } from '../pipeline/stage.js';
 import { fromPromise } from '../pipeline/stream.js';
-import { sharedUnitTable } from './kernels/nearest-pool.js';
 import { normalizeRows } from './kernels/normalize.js';
 import { checkSearchOptions, enforceVerification, NearestSearch, type SearchOptions, type Verification } from './search.js';
 
@@ -40,11 +39,10 @@ export function assignStage(opts: AssignOptions = {}): Stage {
   const open = async (ctx: RunContext): Promise<NearestSearch> => {
     const kept = ctx.kept!;
     const dim = kept.dim;
-    const unit = sharedUnitTable(kept.vectors, kept.size, dim);
     const rows = ctx.model!.info.rows ?? (await ctx.model!.countRows());
     const threads = opts.threads ?? ctx.options.threads;
     const queries = Math.max(0, rows - kept.size);
-    return NearestSearch.open(unit, kept.size, dim, { threads, seed: ctx.options.seed, queries, log: (l) => ctx.info(l) }, opts);
+    return NearestSearch.open(kept.vectors, kept.size, dim, { threads, seed: ctx.options.seed, queries, log: (l) => ctx.info(l), normalize: true }, opts);
   };
 
   const assignBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {

@@ -3,7 +3,11 @@
  * (HNSW candidates, then the exact dot product among them), chosen by `--search exact|approx|auto`.
  * Used by the assign stage, and meant for every stage that assigns rows (k-means, cover).
  *
- * An approximate search checks itself: a uniform random sample of the queries (reservoir,
+ * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries are
+ * answered exactly, and the search breadth (ef) doubles from 16 until the index agrees with exact
+ * search on at least 1 - (1 - minAgreement) / 2 of them (unless `ef` is given). Under `auto`, it
+ * also times both ways on those rows and goes exact when the index is not CALIBRATION_GAIN times
+ * faster per query. Then it checks itself: a uniform random sample of the queries (reservoir,
  * `verifySample` rows, seeded) is also answered exactly at the end, giving the agreement rate and
  * the mean cosine lost; below `minAgreement` `enforceVerification` throws a VerifyError (exit 5).
  * Memory: the pool's padded table, the index (a copy of the table plus its graph), the sample
@@ -11,7 +15,7 @@
  */
 import { PruneError } from '../pipeline/errors.js';
 import { UsageError } from '../pipeline/errors.js';
-import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams } from './kernels/ann-index.js';
+import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams, type RowSource } from './kernels/ann-index.js';
 import { NearestPool, type NearestResult } from './kernels/nearest-pool.js';
 
 export type SearchMode = 'exact' | 'approx' | 'auto';
@@ -26,7 +30,7 @@ export interface SearchOptions {
   verifySample?: number;
   /** Lowest acceptable agreement of approximate with exact (default 0.98). */
   minAgreement?: number;
-  /** HNSW search breadth (default 64). */
+  /** HNSW search breadth (default: calibrated, see above). */
   ef?: number;
   /** Candidates per query taken from the index and compared exactly (default 4). */
   candidates?: number;
@@ -35,13 +39,17 @@ export interface SearchOptions {
   /** HNSW build breadth (default 128). */
   efConstruction?: number;
   /** Builds the candidate index (default: usearch HNSW). Tests inject broken ones here. */
-  indexFactory?: (table: Float32Array, rows: number, dim: number, p: HnswParams) => Promise<CandidateIndex> | CandidateIndex;
+  indexFactory?: (table: RowSource, rows: number, dim: number, p: HnswParams) => Promise<CandidateIndex> | CandidateIndex;
 }
 
-export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, ef: 64, candidates: 4 } as const;
+export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, candidates: 4 } as const;
+/** Calibration: queries answered both ways, the breadths tried, the speed-up auto requires. */
+export const CALIBRATION_ROWS = 1024;
+export const CALIBRATION_EF = [16, 32, 64, 128, 256, 512] as const;
+export const CALIBRATION_GAIN = 2;
 
 /** auto: approximate when the table has at least this many rows ... */
-export const AUTO_MIN_ROWS = 4096;
+export const AUTO_MIN_ROWS = 32768;
 /** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores). */
 export const AUTO_MIN_FLOPS = 1e11;
 
@@ -148,6 +156,8 @@ export interface OpenSearch {
   queries: number;
   /** Where to say what was chosen (e.g. ctx.info). */
   log?: (line: string) => void;
+  /** The table is not unit-length yet: search a normalised copy (cosines). */
+  normalize?: boolean;
 }
 
 /**
@@ -159,49 +169,58 @@ export class NearestSearch {
   private buildSeconds = 0;
   private seen = 0;
   private sampleN = 0;
-  private readonly sampleQ: Float32Array;
-  private readonly sampleIdx: Int32Array;
-  private readonly sampleScore: Float32Array;
+  private sampleQ: Float32Array;
+  private sampleIdx: Int32Array;
+  private sampleScore: Float32Array;
   private readonly random: () => number;
   private verification: Verification | undefined;
+  /** Candidates compared exactly per query. */
   private readonly k: number;
+  /** Search breadth: usearch keeps max(ef, requested results), so asking for ef results widens it. */
+  private ef: number;
+  private calibrating: Promise<void> | undefined;
+  private calibration: Record<string, unknown> | undefined;
+  private readonly log: (line: string) => void;
 
   private constructor(
     readonly pool: NearestPool,
-    readonly choice: SearchChoice,
+    public choice: SearchChoice,
     private readonly opts: SearchOptions,
-    seed: number,
+    o: OpenSearch,
   ) {
     const s = choice.mode === 'approx' ? (opts.verifySample ?? SEARCH_DEFAULTS.verifySample) : 0;
     this.sampleQ = new Float32Array(s * pool.dim);
     this.sampleIdx = new Int32Array(s);
     this.sampleScore = new Float32Array(s);
-    this.random = rng(seed);
+    this.random = rng(o.seed);
     this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
+    this.ef = Math.max(opts.ef ?? CALIBRATION_EF[0], this.k);
+    this.log = o.log ?? (() => undefined);
   }
 
-  static async open(unit: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
+  /** `table`: rows x dim, unit rows unless `o.normalize`. */
+  static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);
     const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim);
-    const pool = new NearestPool(unit, rows, dim, o.threads);
-    const s = new NearestSearch(pool, choice, opts, o.seed);
+    const pool = new NearestPool(table, rows, dim, o.threads, o.normalize);
+    const s = new NearestSearch(pool, choice, opts, o);
     try {
       if (choice.mode === 'approx') {
         const t = performance.now();
         const params: HnswParams = {
           connectivity: opts.connectivity ?? HNSW_DEFAULTS.connectivity,
           expansionAdd: opts.efConstruction ?? HNSW_DEFAULTS.expansionAdd,
-          expansionSearch: Math.max(opts.ef ?? SEARCH_DEFAULTS.ef, s.k),
+          expansionSearch: CALIBRATION_EF[0],
           threads: o.threads,
         };
-        s.index = await (opts.indexFactory ?? buildHnswIndex)(unit, rows, dim, params);
+        s.index = await (opts.indexFactory ?? buildHnswIndex)((a, b) => pool.tableRows(a, b), rows, dim, params);
         s.buildSeconds = (performance.now() - t) / 1000;
       }
     } catch (e) {
       await pool.close();
       throw e;
     }
-    o.log?.(`search: ${choice.reason}` + (s.index ? `; ${s.index.name} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
+    s.log(`search: ${choice.reason}` + (s.index ? `; ${s.index.name} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
     return s;
   }
 
@@ -211,9 +230,9 @@ export class NearestSearch {
 
   /** Nearest rows of `n` unit-length queries. */
   async search(queries: Float32Array, n: number): Promise<NearestResult> {
+    if (this.index && this.opts.ef === undefined) await (this.calibrating ??= this.calibrate(queries, n));
     if (!this.index) return this.pool.search(queries, n);
-    const cand = this.index.search(queries, n, this.k);
-    const r = this.pool.rerank(queries, n, cand, this.k);
+    const r = this.approx(queries, n, this.ef);
     // a query the index found nothing for (should not happen on a connected graph) is searched exactly
     const missing: number[] = [];
     for (let q = 0; q < n; q++) if (r.index[q]! < 0) missing.push(q);
@@ -229,6 +248,68 @@ export class NearestSearch {
     }
     this.sample(queries, n, r);
     return r;
+  }
+
+  /** The index's best `k` of `ef` candidates, compared exactly. */
+  private approx(queries: Float32Array, n: number, ef: number): NearestResult {
+    const wide = Math.max(ef, this.k);
+    const all = this.index!.search(queries, n, wide);
+    let cand = all;
+    if (wide !== this.k) {
+      cand = new Int32Array(n * this.k);
+      for (let q = 0; q < n; q++) cand.set(all.subarray(q * wide, q * wide + this.k), q * this.k);
+    }
+    return this.pool.rerank(queries, n, cand, this.k);
+  }
+
+  /**
+   * On the first queries: the smallest breadth whose agreement with exact search reaches
+   * 1 - (1 - minAgreement) / 2; under auto, exact search instead when the index is not
+   * CALIBRATION_GAIN times cheaper per query (CPU time of all threads) or never agrees enough.
+   */
+  private async calibrate(queries: Float32Array, n: number): Promise<void> {
+    const c = Math.min(n, CALIBRATION_ROWS);
+    const q = queries.subarray(0, c * this.pool.dim);
+    const minAgreement = this.opts.minAgreement ?? SEARCH_DEFAULTS.minAgreement;
+    const target = 1 - (1 - minAgreement) / 2;
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
+    let t = cpu();
+    const exact = await this.pool.search(q, c);
+    const exactCpu = cpu() - t;
+    let ef = 0;
+    let agreement = 0;
+    let approxCpu = 0;
+    const tried: { ef: number; agreement: number; cpu_seconds: number }[] = [];
+    for (const e of CALIBRATION_EF) {
+      t = cpu();
+      const r = this.approx(q, c, e);
+      const dt = cpu() - t;
+      let agree = 0;
+      for (let i = 0; i < c; i++) if (r.index[i] === exact.index[i] || r.score[i] === exact.score[i]) agree++;
+      ef = e;
+      agreement = c ? agree / c : 1;
+      approxCpu = dt;
+      tried.push({ ef: e, agreement: Math.round(agreement * 1e4) / 1e4, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
+      if (agreement >= target || e >= this.pool.rows) break;
+    }
+    this.ef = Math.max(ef, this.k);
+    const gain = approxCpu > 0 ? exactCpu / approxCpu : Infinity;
+    this.calibration = { rows: c, target, ef, agreement, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
+    const line = `calibrated on ${c} rows: ef ${ef} agrees on ${(agreement * 100).toFixed(1)}% at ${gain.toFixed(1)}x the speed of exact search`;
+    if (this.choice.requested === 'auto' && (agreement < target || gain < CALIBRATION_GAIN)) {
+      this.index!.close();
+      this.index = undefined;
+      this.sampleQ = new Float32Array(0);
+      this.sampleIdx = new Int32Array(0);
+      this.sampleScore = new Float32Array(0);
+      this.choice = { ...this.choice, mode: 'exact', reason: `${this.choice.reason}; then exact: ${line} (needs ${(target * 100).toFixed(1)}% and ${CALIBRATION_GAIN}x)` };
+      this.log(`search: auto switched to exact: ${line}`);
+      return;
+    }
+    this.log(`search: ${line}`);
   }
 
   /** Reservoir sampling (algorithm R) of the queries with their approximate answers. */
@@ -283,8 +364,9 @@ export class NearestSearch {
   reportEntry(): Record<string, unknown> {
     const r: Record<string, unknown> = { mode: this.choice.mode, requested: this.choice.requested, reason: this.choice.reason, kernel: this.pool.kernel };
     if (this.index) {
-      r.index = { name: this.index.name, ...this.index.params, candidates: this.k, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
+      r.index = { name: this.index.name, ...this.index.params, ef: this.ef, candidates: this.k, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
     }
+    if (this.calibration) r.calibration = this.calibration;
     if (this.verification) {
       const v = this.verification;
       r.verify = {

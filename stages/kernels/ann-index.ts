@@ -62,11 +62,14 @@ export function loadUsearch(): Promise<UsearchModule> {
   return usearchModule;
 }
 
+/** Rows [a, b) of a table, unpadded (a copy or a view). */
+export type RowSource = (a: number, b: number) => Float32Array;
+
 /**
- * An HNSW index (inner product) over `rows` x `dim` unit rows, keys = row numbers.
- * usearch copies the vectors, so `table` may be dropped afterwards.
+ * An HNSW index (inner product) over `rows` x `dim` unit rows, keys = row numbers. usearch keeps
+ * its own copy of the vectors; the rows are taken from `table` in slices.
  */
-export async function buildHnswIndex(table: Float32Array, rows: number, dim: number, p: HnswParams): Promise<CandidateIndex> {
+export async function buildHnswIndex(table: RowSource, rows: number, dim: number, p: HnswParams): Promise<CandidateIndex> {
   const u = await loadUsearch();
   const index: UsearchIndex | undefined = new u.Index({
     dimensions: dim,
@@ -83,7 +86,7 @@ export async function buildHnswIndex(table: Float32Array, rows: number, dim: num
     const b = Math.min(rows, a + step);
     const keys = new BigUint64Array(b - a);
     for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    index.add(keys, table.subarray(a * dim, b * dim), p.threads);
+    index.add(keys, table(a, b), p.threads);
     await new Promise((r) => setImmediate(r));
   }
   let live: UsearchIndex | undefined = index;

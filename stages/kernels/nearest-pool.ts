@@ -34,17 +34,20 @@ export class NearestPool {
 
   /**
    * `table`: `rows` x `dim`, unit rows for cosines (in a SharedArrayBuffer when the TypeScript
-   * kernel runs on workers). `threads` workers; 0 searches on the calling thread.
+   * kernel runs on workers), or any rows with `normalize` (the pool then holds a unit-length copy,
+   * so the caller needs no copy of its own). `threads` workers; 0 searches on the calling thread.
    */
   constructor(
     table: Float32Array,
     readonly rows: number,
     readonly dim: number,
     readonly threads: number,
+    normalize = false,
   ) {
-    this.simd = SimdTable.create(table, rows, dim, threads + 1);
+    this.simd = SimdTable.create(table, rows, dim, threads + 1, normalize);
     this.kernel = this.simd ? 'wasm-simd' : 'js';
-    if (!this.simd) this.plain = table;
+    if (!this.simd) this.plain = normalize ? sharedUnitTable(table, rows, dim) : table;
+    table = this.plain ?? table;
     const url = threads > 0 ? workerUrl(import.meta.url, './nearest-worker.js') : undefined;
     for (let i = 0; i < threads; i++) {
       const data: NearestWorkerData = this.simd
@@ -68,6 +71,11 @@ export class NearestPool {
   /** The table (unpadded). With the SIMD kernel this is a copy made on each call. */
   get table(): Float32Array {
     return this.plain ?? this.simd!.rows();
+  }
+
+  /** Rows [a, b) of the table (unpadded; a copy with the SIMD kernel). */
+  tableRows(a: number, b: number): Float32Array {
+    return this.plain ? this.plain.subarray(a * this.dim, b * this.dim) : this.simd!.rows(a, b);
   }
 
   /** Nearest rows of `n` queries on the calling thread. */

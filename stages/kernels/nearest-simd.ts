@@ -10,6 +10,7 @@
  * Cost of a search: 2 x queries x rows x padded dim flops (about 25 GFLOP/s per core here).
  */
 import { NEAREST_SIMD_WASM } from './nearest-simd-wasm.js';
+import { normalizeRows } from './normalize.js';
 
 /** The parts of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
 export interface WasmMemory {
@@ -103,14 +104,17 @@ export class SimdTable {
    * A table of `rows` x `dim` copied from `rows` (as given: normalise first for cosines), with
    * `slots` scratch areas; null when the kernel is unavailable or the table exceeds 4 GiB.
    */
-  static create(table: Float32Array, rows: number, dim: number, slots: number): SimdTable | null {
+  static create(table: Float32Array, rows: number, dim: number, slots: number, normalize = false): SimdTable | null {
     const module = simdModule();
     const layout = simdLayout(rows, dim, slots);
     if (!module || !layout) return null;
     const memory = new WA.Memory({ initial: layout.pages, maximum: layout.pages, shared: true });
     const t = new SimdTable(memory, layout, module);
     const d = layout.d;
-    for (let r = 0; r < rows; r++) t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
+    for (let r = 0; r < rows; r++) {
+      t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
+      if (normalize) normalizeRows(t.f32.subarray(r * d, r * d + dim), 1, dim);
+    }
     return t;
   }
 
@@ -127,11 +131,11 @@ export class SimdTable {
     return this.f32.slice(r * d, r * d + dim);
   }
 
-  /** All rows without padding (a copy). */
-  rows(): Float32Array {
-    const { rows, dim } = this.layout;
-    const out = new Float32Array(rows * dim);
-    for (let r = 0; r < rows; r++) out.set(this.f32.subarray(r * this.layout.d, r * this.layout.d + dim), r * dim);
+  /** Rows [a, b) without padding (a copy; all rows by default). */
+  rows(a = 0, b = this.layout.rows): Float32Array {
+    const { dim, d } = this.layout;
+    const out = new Float32Array((b - a) * dim);
+    for (let r = a; r < b; r++) out.set(this.f32.subarray(r * d, r * d + dim), (r - a) * dim);
     return out;
   }
 
