@@ -193,6 +193,27 @@ describe.skipIf(!HAVE_FIXTURES)('lookup loader on the shared fixtures', () => {
     await lk.close();
   });
 
+  test('bad input: InputError naming the file and offset, found on open or when a row is read', async () => {
+    const dir = newDir();
+    const text = path.join(dir, 'bad.vec');
+    fs.writeFileSync(text, '3 2\na 1 2\nb 1 x\nc 1 2 3\n');
+    const lk = await openLookup(text);
+    expect(Array.from((await lk.vector(T('a')))!.vector)).toEqual([1, 2]);
+    await expect(lk.vector(T('b'))).rejects.toMatchObject({ name: 'InputError', where: { file: text, offset: 14 } }); // the 'x'
+    await expect(lk.vector(T('b'))).rejects.toThrow(/row 2: value 2 is not a finite number: "x"/);
+    await expect(lk.vector(T('c'))).rejects.toThrow(/row 3: expected 2 values after the word, found more/);
+    await lk.close();
+    const bin = path.join(dir, 'cut.bin');
+    fs.writeFileSync(bin, Buffer.concat([Buffer.from('2 2\na '), Buffer.from(new Float32Array([1, 2]).buffer), Buffer.from('\nbbbbbb '), Buffer.alloc(5)]));
+    await expect(openLookup(bin)).rejects.toThrow(/file ends inside row 2; the header promised 2 rows/);
+    const map = path.join(dir, 'bad.map.tsv');
+    fs.writeFileSync(map, 'x\ta\t0.5\ny a 0.5\n');
+    await expect(openLookup(text, { mapping: map })).rejects.toMatchObject({
+      message: 'expected `word<TAB>kept word<TAB>cosine` (three tab-separated fields)',
+      where: { file: map, line: 2 },
+    });
+  });
+
   test('a word2vec text model without subwords has no vector for unknown words', async () => {
     const lk = await openLookup(fixture('finalfusion', 'similarity.txt'));
     expect(lk.subwords).toBe(false);

@@ -382,7 +382,7 @@ async function textBackend(source: Source, reader: TextReader): Promise<Backend>
         starts,
         ends,
         (j, buf, off) => {
-          parseTextValues(buf, off, off + ends[j]! - starts[j]!, dim, out, j * dim, { file: source.name, offset: starts[j]!, word: `row ${rows[j]! + 1}` });
+          parseTextValues(buf, off, off + ends[j]! - starts[j]!, dim, out, j * dim, source.name, starts[j]!, rows[j]!);
         },
       );
     },

@@ -95,7 +95,7 @@ export async function scanText(source: Source, layout: TextLayout): Promise<RowI
   return { rows, starts: starts.trimmed(), ends: ends.trimmed(), duplicates };
 }
 
-/** Parses the `dim` values of a text row held in buf[s, e) (the bytes after its word). */
+/** Parses the `dim` values of text row `row` held in buf[s, e) (the bytes after its word, at file offset `offset`). */
 export function parseTextValues(
   buf: Uint8Array,
   s: number,
@@ -103,30 +103,33 @@ export function parseTextValues(
   dim: number,
   out: Float32Array,
   o: number,
-  where: { file: string; offset: number; word: string },
+  file: string,
+  offset: number,
+  row: number,
 ): void {
   let k = 0;
   let i = s;
+  let more = false;
   while (i < e) {
     while (i < e && (buf[i] === SP || buf[i] === TAB)) i++;
     if (i >= e) break;
+    if (k >= dim) {
+      more = true;
+      break;
+    }
     const a = i;
     while (i < e && buf[i] !== SP && buf[i] !== TAB) i++;
-    if (k >= dim) break;
     const v = parseNumber(buf, a, i);
     if (!Number.isFinite(v)) {
-      throw new InputError(`row ${JSON.stringify(where.word)}: value ${k + 1} is not a finite number: ${JSON.stringify(Buffer.from(buf.subarray(a, i)).toString('latin1').slice(0, 40))}`, {
-        file: where.file,
-        offset: where.offset + (a - s),
+      throw new InputError(`row ${row + 1}: value ${k + 1} is not a finite number: ${JSON.stringify(Buffer.from(buf.subarray(a, i)).toString('latin1').slice(0, 40))}`, {
+        file,
+        offset: offset + (a - s),
       });
     }
     out[o + k++] = v;
   }
-  if (k !== dim || i < e) {
-    throw new InputError(`row ${JSON.stringify(where.word)}: expected ${dim} values after the word, found ${k < dim ? k : 'more'}`, {
-      file: where.file,
-      offset: where.offset,
-    });
+  if (k !== dim || more) {
+    throw new InputError(`row ${row + 1}: expected ${dim} values after the word, found ${more ? 'more' : k}`, { file, offset });
   }
 }
 
