@@ -8,10 +8,16 @@
  * them in n-gram order), so every path of this reader gives bit-identical vectors and they differ
  * from fastText's only by float32 rounding (about 1e-7 relative).
  *
+ * The n-gram sum of a word is accumulated first (its rows in ascending row order, float32), then
+ * the word row is added and the sum scaled by 1 / (1 + n): vector = fl(word row + sum) x fl(1 / (1 + n)).
+ *
  * Memory: the n-gram rows ("bucket rows") are held in memory, decoded as float32, only when they
- * fit `memoryBytes` (default 512 MiB). Otherwise a pass computes word vectors in windows: the
- * window's word rows are accumulators (at most memoryBytes / 2), the n-gram rows the window needs
- * are read once each, in ascending order, in coalesced ranges, and added to every word using them.
+ * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to `memoryBytes`
+ * of accumulators (a quarter of it when the rows are resident), the n-gram rows a sweep needs
+ * visited once each in ascending order (coalesced reads from the file, or copies from memory).
+ * A pass holds one sweep's accumulators and the batch being built, never every word's vector; it
+ * computes only the words a pass plan asks for (see `passPlan`), and optional companion sums (the
+ * mean of a word's n-gram rows through a row map) in the same sweep.
  */
 import type { Batch } from '../../../pipeline/batch.js';
 import { DEFAULT_BATCH_ROWS } from '../../../pipeline/batch.js';
@@ -24,12 +30,39 @@ import { readDictionary, type FastTextDictionary } from './dictionary.js';
 import { LOSS_NAMES, MODEL_NAMES, readHeader, type FastTextHeader } from './header.js';
 import { FastTextBinIndexer, IntList } from './indexer.js';
 import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js';
+import { RowSweeper } from './sums.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
 /** Largest single read of n-gram rows. */
 const READ_CHUNK_BYTES = 8 * 1024 * 1024;
-/** Gaps between needed rows shorter than this are read through rather than seeked over. */
-const GAP_BYTES = 64 * 1024;
+/** Word rows further apart than this are read separately rather than read through. */
+const WORD_GAP_ROWS = 64;
+
+/** In a companion map: the row is dropped (adds nothing, does not count in the divisor). */
+export const COMPANION_DROP = -1;
+/** In a companion map: the row becomes a zero row (adds nothing, counts in the divisor). */
+export const COMPANION_ZERO = -2;
+
+/**
+ * What the next passes compute (stages set it before the streaming pass; undefined: everything).
+ */
+export interface FastTextPassPlan {
+  /** Words (by dictionary index) whose vectors a pass computes; the others come as zero rows. */
+  need?: Uint8Array;
+  /**
+   * Companion sums: for every computed word (or those marked in `words`), the mean of its n-gram
+   * rows through `map` (n-gram-table row -> the row added in its place, COMPANION_DROP or
+   * COMPANION_ZERO), added in ascending order of the rows added. Read with `companionOf(batch)`.
+   */
+  companion?: { map: Int32Array; words?: Uint8Array };
+}
+
+/** Companion sums of one batch (rows as in the batch; zero rows for words without one). */
+export interface CompanionRows {
+  vectors: Float32Array;
+  /** Rows counted in each mean (0: no row, zero vector); -1 for words without a companion. */
+  used: Int32Array;
+}
 
 export interface FastTextOptions {
   /** Rows per batch of a pass (default 2048). */
@@ -150,8 +183,14 @@ export class FastTextModel implements ModelReader {
   /** All n-gram rows, decoded, once loaded (only when they fit memoryBytes). */
   private table?: Float32Array;
   private tableLoading?: Promise<Float32Array | undefined>;
-  private wordIds?: Map<string, number>;
+  /** word -> index hash (open addressing; slot value index + 1, 0 empty), built on first use. */
+  private wordSlots?: Int32Array;
+  private duplicates = 0;
+  private sweeper?: RowSweeper;
+  private readonly companions = new WeakMap<Batch, { n: number; rows: CompanionRows }>();
   private readonly file: RowFile;
+  /** What the next passes compute (see FastTextPassPlan); undefined: every word, no companion. */
+  passPlan?: FastTextPassPlan;
 
   constructor(
     readonly source: Source,
@@ -237,22 +276,57 @@ export class FastTextModel implements ModelReader {
   async close(): Promise<void> {
     this.table = undefined;
     this.tableLoading = undefined;
+    this.sweeper = undefined;
     await this.file.close();
   }
 
   /**
-   * Dictionary index of a word (byte string), or -1. Builds a word -> index map on first use
-   * (about 50-100 bytes per word). A word listed twice (never written by fastText) resolves to its
-   * last entry, as fastText's own lookup table does.
+   * Dictionary index of a word (byte string), or -1. Builds a word -> index hash on first use
+   * (open addressing over the dictionary's own strings: 8 bytes per word). A word listed twice
+   * (never written by fastText) resolves to its last entry, as fastText's own lookup table does.
    */
   wordId(word: string): number {
-    if (!this.wordIds) {
-      const m = new Map<string, number>();
-      const w = this.dictionary.words;
-      for (let i = 0; i < this.nwords; i++) m.set(w[i]!, i);
-      this.wordIds = m;
+    const slots = this.wordSlots ?? this.buildWordSlots();
+    const mask = slots.length - 1;
+    const words = this.dictionary.words;
+    for (let h = hashWord(word) & mask; ; h = (h + 1) & mask) {
+      const v = slots[h]!;
+      if (v === 0) return -1;
+      if (words[v - 1] === word) return v - 1;
     }
-    return this.wordIds.get(word) ?? -1;
+  }
+
+  /** Dictionary entries that repeat an earlier word (0 for every file fastText writes). */
+  get duplicateWords(): number {
+    if (!this.wordSlots) this.buildWordSlots();
+    return this.duplicates;
+  }
+
+  private buildWordSlots(): Int32Array {
+    let cap = 16;
+    while (cap < this.nwords * 2) cap *= 2;
+    const slots = new Int32Array(cap);
+    const mask = cap - 1;
+    const words = this.dictionary.words;
+    let dups = 0;
+    for (let i = 0; i < this.nwords; i++) {
+      const w = words[i]!;
+      for (let h = hashWord(w) & mask; ; h = (h + 1) & mask) {
+        const v = slots[h]!;
+        if (v === 0) {
+          slots[h] = i + 1;
+          break;
+        }
+        if (words[v - 1] === w) {
+          slots[h] = i + 1;
+          dups++;
+          break;
+        }
+      }
+    }
+    this.duplicates = dups;
+    this.wordSlots = slots;
+    return slots;
   }
 
   /** Raw input-matrix rows [start, start + count) (word rows first, then n-gram rows). */
@@ -280,37 +354,84 @@ export class FastTextModel implements ModelReader {
     return this.vectorsFor([word]);
   }
 
-  /** Vectors of several words, words.length x dim; one sorted read of the rows they need. */
+  /**
+   * Vectors of several words, words.length x dim: known words as a pass gives them (bit for bit),
+   * unknown words the mean of their n-gram rows (zero without any). Sweeps of at most the sweep
+   * capacity, so memory stays bounded whatever the number of words (the result itself aside).
+   */
   async vectorsFor(words: readonly string[]): Promise<Float32Array> {
+    return this.vectorsOf(words.map((w) => this.wordId(w)), words);
+  }
+
+  /** Vectors of dictionary words by index (ids in [0, nwords)), ids.length x dim, as a pass gives them. */
+  async vectorsOfIds(ids: ArrayLike<number>): Promise<Float32Array> {
+    const list: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!(Number.isInteger(id) && id >= 0 && id < this.nwords)) throw new RangeError(`word index ${id} outside 0..${this.nwords}`);
+      list.push(id);
+    }
+    return this.vectorsOf(list, list.map((id) => this.dictionary.words[id]!));
+  }
+
+  /** Companion sums of a batch this reader's pass yielded (see FastTextPassPlan.companion). */
+  companionOf(b: Batch): CompanionRows | undefined {
+    const c = this.companions.get(b);
+    // a batch whose rows were dropped since (duplicate words) no longer lines up
+    return c && c.n === b.words.length ? c.rows : undefined;
+  }
+
+  private async vectorsOf(ids: readonly number[], words: readonly string[]): Promise<Float32Array> {
     const dim = this.dim;
     const out = new Float32Array(words.length * dim);
-    const ids = words.map((w) => this.wordId(w));
-    const idx = new IntList();
-    const starts = new Int32Array(words.length + 1);
-    for (let i = 0; i < words.length; i++) {
-      this.indexer.pushIndices(words[i]!, idx);
-      starts[i + 1] = idx.length;
-    }
-    // Known words start from their own row.
-    const known = ids.map((id, i) => [id, i] as const).filter(([id]) => id >= 0).sort((a, b) => a[0] - b[0]);
-    for (const [id, i] of known) await this.readRows(id, 1, out, i * dim);
-    // The n-gram rows needed, once each.
-    const unique = Int32Array.from(new Set(idx.data.subarray(0, idx.length))).sort();
-    const rows = new Float32Array(unique.length * dim);
-    await this.fetchRows(unique, (u, src, off) => rows.set(src.subarray(off, off + dim), u * dim));
-    const pos = new Map<number, number>();
-    for (let u = 0; u < unique.length; u++) pos.set(unique[u]!, u);
-    for (let i = 0; i < words.length; i++) {
-      const list = sortSmall(idx.data.slice(starts[i]!, starts[i + 1]!));
-      const o = i * dim;
-      for (let k = 0; k < list.length; k++) {
-        const r = pos.get(list[k]!)! * dim;
-        for (let d = 0; d < dim; d++) out[o + d]! += rows[r + d]!;
+    const sw = this.indexer.active ? await this.getSweeper() : undefined;
+    const cap = sw ? sw.capacity : words.length;
+    const idx = new IntList(1024);
+    for (let s = 0; s < words.length; s += cap) {
+      const e = Math.min(words.length, s + cap);
+      const n = e - s;
+      const starts = new Int32Array(n + 1);
+      idx.clear();
+      if (sw) {
+        for (let j = 0; j < n; j++) {
+          this.indexer.pushIndices(words[s + j]!, idx);
+          starts[j + 1] = idx.length;
+        }
+        await sw.sweep(idx.data, starts, n);
       }
-      const n = list.length + (ids[i]! >= 0 ? 1 : 0);
-      if (n > 0) scale(out, o, dim, 1 / n);
+      const acc = sw?.acc(n);
+      // Known words: their own rows (coalesced reads in id order), then fl(row + sum) x fl(1 / (1 + n)).
+      const known: number[] = [];
+      for (let j = 0; j < n; j++) if (ids[s + j]! >= 0) known.push(j);
+      known.sort((a, b) => ids[s + a]! - ids[s + b]! || a - b);
+      const knownIds = Int32Array.from(known, (j) => ids[s + j]!);
+      await this.readWordRows(knownIds, (k, data, off) => out.set(data.subarray(off, off + dim), (s + known[k]!) * dim));
+      for (let j = 0; j < n; j++) {
+        const c = starts[j + 1]! - starts[j]!;
+        const o = (s + j) * dim;
+        if (ids[s + j]! >= 0) {
+          if (c > 0) combine(out, o, acc!, j * dim, dim, 1 / (1 + c));
+        } else if (c > 0) {
+          scaleInto(out, o, acc!, j * dim, dim, 1 / c);
+        }
+      }
     }
     return out;
+  }
+
+  /** The sweeper of this model (rows from memory when resident, else from the file). */
+  private async getSweeper(): Promise<RowSweeper> {
+    if (this.sweeper) return this.sweeper;
+    const table = await this.loadTable();
+    const dim = this.dim;
+    const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
+    const budget = table ? this.memoryBytes / 4 : this.memoryBytes;
+    const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
+    const read = table
+      ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
+      : (start: number, count: number, out: Float32Array, off: number) => this.readRows(this.nwords + start, count, out, off);
+    this.sweeper = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity);
+    return this.sweeper;
   }
 
   /** Loads every n-gram row into memory when they fit the budget (once). */
@@ -331,28 +452,22 @@ export class FastTextModel implements ModelReader {
   }
 
   /**
-   * Calls fn(u, rows, offset) for each n-gram row `sorted[u]` (ascending, distinct), with the row's
-   * floats at rows[offset .. offset + dim). Reads coalesced ranges of the file unless resident.
+   * Calls fn(k, rows, offset) for each word row `ids[k]` (ascending, repeats allowed), its floats
+   * at rows[offset .. offset + dim); reads runs of nearby rows at once (at most 8 MiB).
    */
-  private async fetchRows(sorted: Int32Array, fn: (u: number, rows: Float32Array, offset: number) => void): Promise<void> {
+  private async readWordRows(ids: Int32Array, fn: (k: number, rows: Float32Array, offset: number) => void): Promise<void> {
     const dim = this.dim;
-    if (this.table) {
-      for (let u = 0; u < sorted.length; u++) fn(u, this.table, sorted[u]! * dim);
-      return;
-    }
-    const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const gap = Math.max(1, Math.floor(GAP_BYTES / rowBytes));
-    const maxRows = Math.max(1, Math.floor(READ_CHUNK_BYTES / Math.max(rowBytes, dim * 4)));
+    const maxRows = Math.max(1, Math.floor(READ_CHUNK_BYTES / (dim * 4)));
     let buf = new Float32Array(0);
     let u = 0;
-    while (u < sorted.length) {
-      const a = sorted[u]!;
+    while (u < ids.length) {
+      const a = ids[u]!;
       let v = u + 1;
-      while (v < sorted.length && sorted[v]! - sorted[v - 1]! <= gap && sorted[v]! - a < maxRows) v++;
-      const count = sorted[v - 1]! - a + 1;
-      if (buf.length < count * dim) buf = new Float32Array(count * dim);
-      await this.readRows(this.nwords + a, count, buf, 0);
-      for (let k = u; k < v; k++) fn(k, buf, (sorted[k]! - a) * dim);
+      while (v < ids.length && ids[v]! - ids[v - 1]! <= WORD_GAP_ROWS && ids[v]! - a < maxRows) v++;
+      const count = ids[v - 1]! - a + 1;
+      if (buf.length < count * dim) buf = new Float32Array(Math.max(count, Math.min(maxRows, 256)) * dim);
+      await this.readRows(a, count, buf, 0);
+      for (let k = u; k < v; k++) fn(k, buf, (ids[k]! - a) * dim);
       u = v;
     }
   }
@@ -360,77 +475,136 @@ export class FastTextModel implements ModelReader {
   private async *batches(opts: PassOptions): AsyncGenerator<Batch> {
     const dim = this.dim;
     const nwords = this.nwords;
-    const batchRows = opts.batchRows ?? this.batchRows;
     const words = this.dictionary.words;
     const counts = this.dictionary.counts;
-    const table = this.indexer.active ? await this.loadTable() : undefined;
-    const streaming = this.indexer.active && !table;
-    // Window: words whose vectors are computed together (one read of the n-gram rows they need).
-    let windowRows = batchRows;
-    if (streaming) {
-      const fit = Math.floor(this.memoryBytes / 2 / (dim * 4));
-      windowRows = Math.max(batchRows, Math.floor(fit / batchRows) * batchRows);
-    }
-    const idx = new IntList(windowRows * 16);
-    let slot: Int32Array | undefined;
-    for (let w0 = 0; w0 < nwords; w0 += windowRows) {
-      const W = Math.min(windowRows, nwords - w0);
-      // Batches of this window, filled with the word rows.
-      const out: Batch[] = [];
-      for (let b = 0; b < W; b += batchRows) {
-        const n = Math.min(batchRows, W - b);
-        const s = w0 + b;
+    const plan = this.passPlan;
+    const need = plan?.need;
+    const comp = plan?.companion;
+    const sw = this.indexer.active ? await this.getSweeper() : undefined;
+    // Slots: one per computed word (its n-gram sum), one more per companion that is not that sum.
+    const cap = sw ? sw.capacity : Infinity;
+    // a batch (with its companions) must fit one sweep
+    const batchRows = Math.min(opts.batchRows ?? this.batchRows, Math.max(1, Math.floor(cap / 2)));
+    const idx = new IntList(4096);
+    const mapped = new IntList(256);
+    const batchIdx = new IntList(256);
+    let w0 = 0;
+    while (w0 < nwords) {
+      // The window: whole batches from w0 whose slots fit one sweep (at least one batch).
+      idx.clear();
+      const starts = new IntList(1024);
+      starts.push(0);
+      /** Per word of the window: its slot (-1: not computed) and its companion's slot (-1 none, -2 the word's own sum). */
+      const slotOf: number[] = [];
+      const compOf: number[] = [];
+      const compUsed: number[] = [];
+      let w1 = w0;
+      while (w1 < nwords) {
+        const n = Math.min(batchRows, nwords - w1);
+        let bSlots = 0;
+        batchIdx.clear();
+        const bStarts: number[] = [];
+        const bSlot: number[] = [];
+        const bComp: number[] = [];
+        const bUsed: number[] = [];
+        for (let j = 0; j < n; j++) {
+          const id = w1 + j;
+          if (need && !need[id]) {
+            bSlot.push(-1);
+            bComp.push(-1);
+            bUsed.push(-1);
+            continue;
+          }
+          const before = batchIdx.length;
+          if (sw) this.indexer.pushIndices(words[id]!, batchIdx);
+          sortSmall(batchIdx.data.subarray(before, batchIdx.length));
+          bStarts.push(batchIdx.length);
+          bSlot.push(bSlots++);
+          if (!comp || (comp.words && !comp.words[id]) || !sw) {
+            bComp.push(-1);
+            bUsed.push(-1);
+            continue;
+          }
+          // Companion rows: the word's rows through the map, sorted; its own sum when unchanged.
+          mapped.clear();
+          let c = 0;
+          let same = true;
+          for (let k = before; k < batchIdx.length; k++) {
+            const r = batchIdx.data[k]!;
+            const m = comp.map[r]!;
+            if (m !== r) same = false;
+            if (m >= 0) {
+              mapped.push(m);
+              c++;
+            } else if (m === COMPANION_ZERO) c++;
+          }
+          bUsed.push(c);
+          if (same) {
+            bComp.push(-2);
+            continue;
+          }
+          const m0 = batchIdx.length;
+          for (let k = 0; k < mapped.length; k++) batchIdx.push(mapped.data[k]!);
+          sortSmall(batchIdx.data.subarray(m0, batchIdx.length));
+          bStarts.push(batchIdx.length);
+          bComp.push(bSlots++);
+        }
+        if (w1 > w0 && starts.length - 1 + bSlots > cap) break;
+        // append the batch to the window
+        const base = starts.length - 1;
+        const off = idx.length;
+        for (let k = 0; k < batchIdx.length; k++) idx.push(batchIdx.data[k]!);
+        for (const e of bStarts) starts.push(off + e);
+        for (let j = 0; j < n; j++) {
+          slotOf.push(bSlot[j]! >= 0 ? base + bSlot[j]! : -1);
+          compOf.push(bComp[j]! >= 0 ? base + bComp[j]! : bComp[j]!);
+          compUsed.push(bUsed[j]!);
+        }
+        w1 += n;
+        if (starts.length - 1 >= cap) break;
+      }
+      const slots = starts.length - 1;
+      if (sw && slots > 0) await sw.sweep(idx.data, Int32Array.from(starts.data.subarray(0, starts.length)), slots);
+      const acc = sw?.acc(slots);
+      const st = starts.data;
+      for (let b0 = w0; b0 < w1; b0 += batchRows) {
+        const n = Math.min(batchRows, w1 - b0);
         const vectors = new Float32Array(n * dim);
-        await this.readRows(s, n, vectors, 0);
-        out.push({ start: s, words: words.slice(s, s + n), dim, vectors, counts: counts.slice(s, s + n) });
-      }
-      if (this.indexer.active) {
-        // n-gram rows of every word of the window.
-        idx.clear();
-        const starts = new Int32Array(W + 1);
-        for (let j = 0; j < W; j++) {
-          this.indexer.pushIndices(words[w0 + j]!, idx);
-          starts[j + 1] = idx.length;
+        // own rows of the computed words, in runs
+        const ids: number[] = [];
+        for (let j = 0; j < n; j++) if (slotOf[b0 - w0 + j]! >= 0) ids.push(b0 + j);
+        await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
+        let crows: CompanionRows | undefined;
+        for (let j = 0; j < n; j++) {
+          const s = slotOf[b0 - w0 + j]!;
+          if (s < 0 || !acc) continue;
+          const c = st[s + 1]! - st[s]!;
+          if (c > 0) combine(vectors, j * dim, acc, s * dim, dim, 1 / (1 + c));
+          const cs = compOf[b0 - w0 + j]!;
+          if (cs === -1) continue;
+          crows ??= { vectors: new Float32Array(n * dim), used: new Int32Array(n).fill(-1) };
+          const used = compUsed[b0 - w0 + j]!;
+          crows.used[j] = used;
+          // the mean over the rows added; zero rows count in the divisor
+          const from = cs === -2 ? s : cs;
+          const added = st[from + 1]! - st[from]!;
+          if (used > 0 && added > 0) scaleInto(crows.vectors, j * dim, acc, from * dim, dim, 1 / used);
         }
-        if (table) {
-          for (let j = 0; j < W; j++) {
-            const list = sortSmall(idx.data.subarray(starts[j]!, starts[j + 1]!));
-            addListedRows(out[Math.floor(j / batchRows)]!.vectors, (j % batchRows) * dim, table, list, dim);
-          }
-        } else {
-          // Counting sort of (row, word) pairs by row: each word meets its rows in ascending order.
-          slot ??= new Int32Array(this.tableRows + 1);
-          slot.fill(0);
-          const total = idx.length;
-          for (let k = 0; k < total; k++) slot[idx.data[k]! + 1]!++;
-          const used: number[] = [];
-          for (let r = 0; r < this.tableRows; r++) {
-            if (slot[r + 1]! > 0) used.push(r);
-            slot[r + 1]! += slot[r]!;
-          }
-          const pairWord = new Int32Array(total);
-          const fill = slot.slice(0, this.tableRows);
-          for (let j = 0; j < W; j++) {
-            for (let k = starts[j]!; k < starts[j + 1]!; k++) pairWord[fill[idx.data[k]!]!++] = j;
-          }
-          const vectors = out.map((b) => b.vectors);
-          const bounds = slot;
-          await this.fetchRows(Int32Array.from(used), (u, src, off) => {
-            const r = used[u]!;
-            addRowToWords(vectors, batchRows, dim, src, off, pairWord, bounds[r]!, bounds[r + 1]!);
-          });
-        }
-        for (let j = 0; j < W; j++) {
-          const n = starts[j + 1]! - starts[j]!;
-          if (n > 0) scale(out[Math.floor(j / batchRows)]!.vectors, (j % batchRows) * dim, dim, 1 / (1 + n));
-        }
+        const batch: Batch = { start: b0, words: words.slice(b0, b0 + n), dim, vectors, counts: counts.slice(b0, b0 + n) };
+        if (crows) this.companions.set(batch, { n, rows: crows });
+        opts.onBytes?.(Math.round((this.source.size * (b0 + n)) / Math.max(1, nwords)));
+        yield batch;
       }
-      for (const b of out) {
-        opts.onBytes?.(Math.round((this.source.size * (b.start + b.words.length)) / Math.max(1, nwords)));
-        yield b;
-      }
+      w0 = w1;
     }
   }
+}
+
+/** FNV-1a over the char codes of a byte string (one byte per char). */
+function hashWord(w: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** Sorts a word's n-gram rows in place (insertion sort: lists are short). Cost: O(n^2), n ~ 20-60. */
@@ -448,46 +622,16 @@ function sortSmall(a: Int32Array): Int32Array {
   return a;
 }
 
-/** v[o .. o + dim) += the rows of `table` listed in `list`, in list order. Cost: list.length x dim. */
-function addListedRows(v: Float32Array, o: number, table: Float32Array, list: Int32Array, dim: number): void {
-  const n = list.length;
-  const d4 = dim & ~3;
-  for (let k = 0; k < n; k++) {
-    const r = list[k]! * dim;
-    let d = 0;
-    for (; d < d4; d += 4) {
-      v[o + d]! += table[r + d]!;
-      v[o + d + 1]! += table[r + d + 1]!;
-      v[o + d + 2]! += table[r + d + 2]!;
-      v[o + d + 3]! += table[r + d + 3]!;
-    }
-    for (; d < dim; d++) v[o + d]! += table[r + d]!;
-  }
-}
-
-/** Adds src[off .. off + dim) to the accumulators of words pairWord[p0 .. p1). Cost: (p1 - p0) x dim. */
-function addRowToWords(
-  vectors: Float32Array[],
-  batchRows: number,
-  dim: number,
-  src: Float32Array,
-  off: number,
-  pairWord: Int32Array,
-  p0: number,
-  p1: number,
-): void {
-  for (let p = p0; p < p1; p++) {
-    const j = pairWord[p]!;
-    const v = vectors[Math.floor(j / batchRows)]!;
-    const o = (j % batchRows) * dim;
-    for (let d = 0; d < dim; d++) v[o + d]! += src[off + d]!;
-  }
-}
-
-/** v[o .. o + dim) *= float32(f), as fastText's Vector::mul. */
-function scale(v: Float32Array, o: number, dim: number, f: number): void {
+/** v[o .. o + dim) = fl(v + sum[so ..]) x fl(f): a known word's row plus its n-gram sum, scaled. */
+function combine(v: Float32Array, o: number, sum: Float32Array, so: number, dim: number, f: number): void {
   const s = Math.fround(f);
-  for (let d = 0; d < dim; d++) v[o + d]! *= s;
+  for (let d = 0; d < dim; d++) v[o + d] = Math.fround(v[o + d]! + sum[so + d]!) * s;
+}
+
+/** v[o .. o + dim) = sum[so ..] x fl(f) (as fastText's Vector::mul). */
+function scaleInto(v: Float32Array, o: number, sum: Float32Array, so: number, dim: number, f: number): void {
+  const s = Math.fround(f);
+  for (let d = 0; d < dim; d++) v[o + d] = sum[so + d]! * s;
 }
 
 function describeMatrix(m: MatrixLayout): string {

@@ -1,0 +1,186 @@
+/**
+ * Sums of n-gram-table rows for many slots at once, in bounded memory ("sweeps").
+ *
+ * A sweep gets S slots (accumulators of dim float32 in a WebAssembly memory) and, for each slot, a
+ * list of n-gram-table rows. It counting-sorts the (row, slot) pairs by row, visits the needed rows
+ * in ascending order in runs of coalesced rows (read from the file, or copied from the rows held in
+ * memory), and adds each row to every slot that lists it (WebAssembly SIMD kernel, JavaScript when
+ * WebAssembly is unavailable: the same IEEE float32 additions). Every slot thus receives its rows in
+ * ascending row order, whatever the number of slots per sweep, the run length or where the rows come
+ * from: the sums are the same bits in every configuration.
+ *
+ * Memory: slots x dim x 4 bytes (the accumulators) + one run buffer (8 MiB) + 0.5 MiB of pair
+ * offsets, all in one WebAssembly memory allocated once; per sweep, 8 bytes per pair and 8 bytes
+ * per table row (counting sort). Cost per sweep: one read of every needed row (runs of at most
+ * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
+ */
+import { NGRAM_ADD_WASM } from '../../kernels/ngram-add-wasm.js';
+
+/** Longest run of rows read at once. */
+export const RUN_BYTES = 8 << 20;
+/** Gaps between needed rows shorter than this are read through rather than seeked over. */
+export const GAP_BYTES = 64 << 10;
+/** Pairs handed to the kernel per call. */
+const PAIR_CHUNK = 1 << 16;
+
+/** Reads table rows [start, start + count) into out at outOffset (floats). */
+export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number) => Promise<unknown>;
+
+interface Kernel {
+  addPairs(accOff: number, srcOff: number, n: number, dim: number): void;
+}
+
+/** The parts of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: object) => { exports: unknown };
+  Memory: new (d: { initial: number }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | null | undefined;
+/** The compiled kernel, or null where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js asks for JavaScript. */
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    if (!WA || process.env.PRUNE_PIPE_KERNEL === 'js') compiled = null;
+    else {
+      try {
+        compiled = new WA.Module(Buffer.from(NGRAM_ADD_WASM, 'base64'));
+      } catch {
+        compiled = null;
+      }
+    }
+  }
+  return compiled;
+}
+
+/** Whether the WebAssembly kernel is in use (else the JavaScript loop: same results). */
+export function sweepKernel(): 'wasm-simd' | 'js' {
+  return kernelModule() ? 'wasm-simd' : 'js';
+}
+
+export class RowSweeper {
+  readonly dim: number;
+  /** Slots one sweep can hold. */
+  readonly capacity: number;
+  private readonly memory: WasmMemory;
+  private readonly kernel: Kernel;
+  private readonly runRows: number;
+  private readonly gapRows: number;
+  private readonly accBase = 0;
+  private readonly runBase: number;
+  private readonly accOffBase: number;
+  private readonly srcOffBase: number;
+  /** Per-row pair counts, then bounds (tableRows + 1), reused between sweeps. */
+  private bounds?: Int32Array;
+
+  /**
+   * @param tableRows rows of the n-gram table
+   * @param read reads table rows (from the file, or from rows held in memory)
+   * @param fileRowBytes bytes one row takes in the file (float32 rows, or code bytes), for the gap rule
+   * @param capacity slots per sweep (at least 1)
+   */
+  constructor(
+    readonly tableRows: number,
+    dim: number,
+    private readonly read: TableRowReader,
+    fileRowBytes: number,
+    capacity: number,
+  ) {
+    this.dim = dim;
+    this.capacity = Math.max(1, Math.floor(capacity));
+    const rowBytes = dim * 4;
+    this.runRows = Math.max(1, Math.floor(RUN_BYTES / Math.max(rowBytes, fileRowBytes)));
+    this.gapRows = Math.max(1, Math.floor(GAP_BYTES / Math.max(1, fileRowBytes)));
+    this.runBase = this.capacity * rowBytes;
+    this.accOffBase = this.runBase + this.runRows * rowBytes;
+    this.srcOffBase = this.accOffBase + PAIR_CHUNK * 4;
+    const bytes = this.srcOffBase + PAIR_CHUNK * 4;
+    if (bytes > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${bytes} bytes, over the 4 GiB of a WebAssembly memory`);
+    const mod = kernelModule();
+    this.memory = mod && WA ? new WA.Memory({ initial: Math.ceil(bytes / 65536) }) : { buffer: new ArrayBuffer(bytes) };
+    if (mod && WA) {
+      this.kernel = new WA.Instance(mod, { env: { memory: this.memory } }).exports as unknown as Kernel;
+    } else {
+      const mem = this.memory;
+      this.kernel = {
+        addPairs(accOff, srcOff, n, d) {
+          const f = new Float32Array(mem.buffer);
+          const i32 = new Int32Array(mem.buffer);
+          for (let p = 0; p < n; p++) {
+            const a = i32[(accOff >> 2) + p]! >> 2;
+            const s = i32[(srcOff >> 2) + p]! >> 2;
+            for (let k = 0; k < d; k++) f[a + k]! += f[s + k]!;
+          }
+        },
+      };
+    }
+  }
+
+  /** The accumulators of the first `slots` slots (a view; valid until the next sweep starts). */
+  acc(slots = this.capacity): Float32Array {
+    return new Float32Array(this.memory.buffer, this.accBase, slots * this.dim);
+  }
+
+  /**
+   * Sets slots [0, slots) to zero, then adds to slot j every row listed in
+   * rows[starts[j] .. starts[j + 1]) (rows in [0, tableRows), in any order, repeats allowed).
+   */
+  async sweep(rows: Int32Array, starts: Int32Array, slots: number): Promise<void> {
+    if (slots > this.capacity) throw new RangeError(`${slots} slots, capacity ${this.capacity}`);
+    const dim = this.dim;
+    const rowBytes = dim * 4;
+    this.acc(slots).fill(0);
+    const total = starts[slots]! - starts[0]!;
+    if (total === 0) return;
+    // Counting sort of the pairs by row; within a row, slots ascending.
+    const T = this.tableRows;
+    const bounds = (this.bounds ??= new Int32Array(T + 1));
+    bounds.fill(0);
+    const p0 = starts[0]!;
+    for (let p = p0; p < p0 + total; p++) bounds[rows[p]! + 1]!++;
+    let used = 0;
+    for (let r = 0; r < T; r++) {
+      if (bounds[r + 1]! > 0) used++;
+      bounds[r + 1]! += bounds[r]!;
+    }
+    const usedRows = new Int32Array(used);
+    for (let r = 0, u = 0; r < T; r++) if (bounds[r + 1]! > bounds[r]!) usedRows[u++] = r;
+    const pairSlot = new Int32Array(total);
+    const fill = bounds.slice(0, T);
+    for (let j = 0; j < slots; j++) {
+      for (let p = starts[j]!; p < starts[j + 1]!; p++) pairSlot[fill[rows[p]!]!++] = j;
+    }
+    const i32 = new Int32Array(this.memory.buffer);
+    const accOff = this.accOffBase >> 2;
+    const srcOff = this.srcOffBase >> 2;
+    const run = new Float32Array(this.memory.buffer, this.runBase, this.runRows * dim);
+    let u = 0;
+    while (u < used) {
+      const a = usedRows[u]!;
+      let v = u + 1;
+      while (v < used && usedRows[v]! - usedRows[v - 1]! <= this.gapRows && usedRows[v]! - a < this.runRows) v++;
+      await this.read(a, usedRows[v - 1]! - a + 1, run, 0);
+      let n = 0;
+      for (let k = u; k < v; k++) {
+        const r = usedRows[k]!;
+        const src = this.runBase + (r - a) * rowBytes;
+        for (let p = bounds[r]!; p < bounds[r + 1]!; p++) {
+          if (n === PAIR_CHUNK) {
+            this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
+            n = 0;
+          }
+          i32[accOff + n] = this.accBase + pairSlot[p]! * rowBytes;
+          i32[srcOff + n] = src;
+          n++;
+        }
+      }
+      if (n > 0) this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
+      u = v;
+    }
+  }
+}
