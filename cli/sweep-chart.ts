@@ -1,7 +1,8 @@
 /**
  * The sweep chart: quality against model size as a standalone SVG, two panels side by side
  * (mean cosine to the original vectors; word-pair Spearman with the original's as a dashed
- * reference line), one polyline per method in each, with axes, units, legend and title.
+ * reference line; the second only when there are pair scores), one polyline per method in each,
+ * with axes, units, legend and title.
  * Plain SVG 1.1 (no scripts, no CSS), so rsvg-convert and browsers draw it alike.
  */
 
@@ -107,7 +108,7 @@ export function sweepChartSvg(input: ChartInput): string {
   xlo = Math.min(xlo, xt[0]!);
   xhi = Math.max(xhi, xt[xt.length - 1]!);
   const pairs = input.pairsName ?? 'word pairs';
-  const panels: Panel[] = [
+  const allPanels: Panel[] = [
     { id: 'cosine', title: 'Mean cosine, pruned vs original vector', yTitle: 'mean cosine over all words (1 = unchanged)', value: (p) => p.meanCosine },
     {
       id: 'spearman',
@@ -117,6 +118,9 @@ export function sweepChartSvg(input: ChartInput): string {
       ...(input.originalSpearman !== undefined && Number.isFinite(input.originalSpearman) ? { reference: { value: input.originalSpearman, label: 'original model' } } : {}),
     },
   ];
+  // Without pair correlations (no pairs file) only the cosine panel is drawn, centred.
+  const panels = allPanels.filter((p) => input.points.some((x) => Number.isFinite(p.value(x) ?? NaN)));
+  const lefts = panels.length === 1 ? [(W - PANEL_W) / 2 + 20] : LEFTS;
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
   out.push(
@@ -141,7 +145,7 @@ export function sweepChartSvg(input: ChartInput): string {
   out.push(`</g>`);
 
   panels.forEach((panel, pi) => {
-    const left = LEFTS[pi]!;
+    const left = lefts[pi]!;
     const vals = input.points.map(panel.value).filter((v): v is number => v !== undefined && Number.isFinite(v));
     if (panel.reference) vals.push(panel.reference.value);
     let ylo = vals.length ? Math.min(...vals) : 0;
