@@ -53,7 +53,7 @@ describe('signals remove temporary and partial files', () => {
         const temp = tmpDir('pp-sigtmp-');
         const counts = path.join(dir, 'counts.tsv');
         if (!fs.existsSync(counts)) fs.writeFileSync(counts, Array.from({ length: 60000 }, (_, i) => `w${i}\t${(i * 7919) % 60000}`).join('\n'));
-        const args = ['prune', '-', '-o', path.join(out, 'out.bin'), '--keep', '3000', '--threads', '1', '--mapping', path.join(out, 'map.tsv')];
+        const args = ['prune', '-', '-o', path.join(out, 'out.bin'), '--keep', '3000', '--threads', '1', '--mapping', path.join(out, 'map.tsv'), '-q'];
         if (phase.startsWith('first')) args.push('--counts', counts);
         const c = start(args, { env: { TMPDIR: temp }, stdinFile: MODEL });
         // the output's temporary file exists from the start; in the write phase it grows
@@ -98,7 +98,7 @@ describe('write failures', () => {
   });
 
   it('standard output closed early: exits quietly', async () => {
-    const c = spawn(process.execPath, [CLI, 'prune', MODEL, '-o', '-', '--keep', '100', '--to', 'w2v-text'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [CLI, 'prune', MODEL, '-o', '-', '--keep', '100', '--to', 'w2v-text', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     c.stderr.on('data', (d) => (stderr += d));
     let got = 0;
