@@ -509,7 +509,7 @@ const polyPoints = (pts: string) => pts.trim().split(/\s+/).map((p) => p.split('
 describe.skipIf(!HAVE_FIXTURES)('sweep', () => {
   const out = newDir();
   const methods = ['topn', 'kmeans', 'cover'];
-  const keeps = [200, 400, 800];
+  const keeps = [100, 200, 400];
 
   test('runs every method x keep on the example model and writes the table', () => {
     const r = runCli(['sweep', EXAMPLE, '--keep', keeps.join(','), '--method', methods.join(','), '-o', out, '--pairs', WORDSIM, '-q']);
@@ -542,7 +542,7 @@ describe.skipIf(!HAVE_FIXTURES)('sweep', () => {
     expect(topn[1]!.mean).toBeLessThan(topn[2]!.mean);
     // The pruned models themselves were removed; the results stay.
     expect(fs.readdirSync(out).sort()).toEqual(['sweep.json', 'sweep.svg', 'sweep.tsv']);
-  });
+  }, 240_000); // nine prune runs and evaluations: 7 s of CPU (user), longer on a busy machine
 
   test('the SVG is well-formed, one polyline per method in each panel, size axis increasing', () => {
     const file = path.join(out, 'sweep.svg');
