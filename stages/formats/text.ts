@@ -138,8 +138,8 @@ async function* readRows(source: Source, layout: TextLayout, opts: PassOptions =
   let read = layout.dataOffset;
   const t: number[] = [];
 
-  const parseLine = (buf: Buffer, s: number, e: number) => {
-    const n = tokens(buf, s, e, t);
+  // `n`: the line's token count, `t` its token bounds (tokens() already ran on the line)
+  const parseLine = (buf: Buffer, s: number, n: number) => {
     if (n === 0) {
       throw new InputError('empty line; expected `word` and values', { file: name, line: lineNo, offset: fileOffset + s });
     }
@@ -167,31 +167,55 @@ async function* readRows(source: Source, layout: TextLayout, opts: PassOptions =
 
   // Blank lines are tolerated at the end of the file only.
   let blank: { line: number; offset: number } | undefined;
-  const row1 = (buf: Buffer, s: number, e: number) => {
+  const row1 = (buf: Buffer, s: number, n: number) => {
     if (blank) throw new InputError('blank line inside the model', { file: name, line: blank.line, offset: blank.offset });
-    parseLine(buf, s, e);
+    parseLine(buf, s, n);
     row++;
+  };
+  /** One line buf[s, nl): a row, or a blank line (remembered); true when the batch is full. */
+  const line = (buf: Buffer, s: number, nl: number): boolean => {
+    const n = tokens(buf, s, nl, t);
+    if (n === 0) blank ??= { line: lineNo, offset: fileOffset + s };
+    else row1(buf, s, n);
+    lineNo++;
+    return words.length === batchRows;
   };
 
   for await (const chunk of source.open({ start: layout.dataOffset })) {
     read += (chunk as Buffer).length;
     opts.onBytes?.(read);
-    const buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let buf = chunk as Buffer;
     let s = 0;
     let nl: number;
-    while ((nl = buf.indexOf(NL, s)) >= 0) {
-      if (tokens(buf, s, nl, t) === 0) {
-        blank ??= { line: lineNo, offset: fileOffset + s };
-      } else {
-        row1(buf, s, nl);
-        if (words.length === batchRows) {
-          yield { start, words, dim, vectors };
-          start = row;
-          words = [];
-          vectors = new Float32Array(batchRows * dim);
+    if (carry.length) {
+      // only the line that straddles the chunks is copied
+      nl = buf.indexOf(NL);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, buf]);
+        if (carry.length > 1 << 24) {
+          throw new InputError('line longer than 16 MiB; not a text model', { file: name, line: lineNo, offset: fileOffset });
         }
+        continue;
       }
-      lineNo++;
+      const joined = Buffer.concat([carry, buf.subarray(0, nl)]);
+      const full = line(joined, 0, joined.length);
+      fileOffset += carry.length;
+      carry = Buffer.alloc(0);
+      s = nl + 1;
+      if (full) {
+        yield { start, words, dim, vectors };
+        start = row;
+        words = [];
+        vectors = new Float32Array(batchRows * dim);
+      }
+    }
+    while ((nl = buf.indexOf(NL, s)) >= 0) {
+      if (line(buf, s, nl)) {
+        yield { start, words, dim, vectors };
+        start = row;
+        words = [];
+        vectors = new Float32Array(batchRows * dim);
+      }
       s = nl + 1;
     }
     carry = buf.subarray(s);
@@ -200,7 +224,10 @@ async function* readRows(source: Source, layout: TextLayout, opts: PassOptions =
       throw new InputError('line longer than 16 MiB; not a text model', { file: name, line: lineNo, offset: fileOffset });
     }
   }
-  if (carry.length && tokens(carry, 0, carry.length, t) > 0) row1(carry, 0, carry.length);
+  if (carry.length) {
+    const n = tokens(carry, 0, carry.length, t);
+    if (n > 0) row1(carry, 0, n);
+  }
   if (layout.rows !== undefined && row !== layout.rows) {
     throw new InputError(
       row < layout.rows
