@@ -14,6 +14,7 @@ import { runGraph, type GraphSpec } from '../cli/graph.js';
 import { pruneGraph, type PruneArgs } from '../cli/commands/prune.js';
 import { buildCoverage, gainOf, greedyCover, objectiveOf, type Coverage } from '../stages/cover/index.js';
 import { topKRows } from '../stages/kernels/topk.js';
+import { TopKPool } from '../stages/kernels/topk-pool.js';
 import { normalizeRows } from '../stages/kernels/normalize.js';
 
 const MODEL = path.join(ROOT, 'examples', 'gcide-small.vec');
@@ -162,6 +163,37 @@ describe('top-k kernel', () => {
   });
 });
 
+describe('top-k of a table against itself', () => {
+  it('the symmetric block search (split over workers and merged) equals the plain search', async () => {
+    const d = model.dim;
+    const n = 1100; // not a multiple of the block size
+    const k = 12;
+    const table = normalizeRows(model.vectors.slice(0, n * d), n, d, new Float32Array(new SharedArrayBuffer(n * d * 4)));
+    const idx = new Int32Array(n * k);
+    const sc = new Float32Array(n * k);
+    topKRows(table, n, table, n, d, k, idx, sc);
+    for (const threads of [0, 2]) {
+      const pool = new TopKPool(table, n, d, k, threads);
+      const r = await pool.searchSelf();
+      await pool.close();
+      let same = 0;
+      for (let i = 0; i < n * k; i++) {
+        expect(r.score[i]!).toBeCloseTo(sc[i]!, 5);
+        if (r.index[i] === idx[i]) same++;
+      }
+      // Sums in another order may round differently: only exact float ties can swap places.
+      expect(same).toBeGreaterThanOrEqual(n * k - 10);
+      for (let i = 0; i < n; i++) expect(r.index[i * k]).toBe(i);
+      // The pool's own search of the table's rows gives exactly the same lists (same sums).
+      const p2 = new TopKPool(table, n, d, k, threads);
+      const q = await p2.search(table.slice(0, n * d), n);
+      await p2.close();
+      expect(Array.from(q.index)).toEqual(Array.from(r.index));
+      expect(Array.from(q.score)).toEqual(Array.from(r.score));
+    }
+  });
+});
+
 describe('cover on the full objective (no sampling, every candidate listed)', () => {
   const C = 16;
 
@@ -172,7 +204,7 @@ describe('cover on the full objective (no sampling, every candidate listed)', ()
     const expected = naiveGreedy(sims, rows, C, N);
     // The stage end to end: all words evaluated (sample 0), lazy greedy (epsilon 0), dense lists.
     for (let n = 1; n <= N; n++) {
-      const kept = await keptWords(path.join(dir, `full-${n}.txt`), { keep: n, candidates: C, sample: 0, epsilon: 0, neighbors: C, seed: 3 });
+      const kept = await keptWords(path.join(dir, `full-${n}.txt`), { keep: n, candidates: C, sample: 0, epsilon: 0, forceKeep: 0, neighbors: C, seed: 3 });
       expect(new Set(kept)).toEqual(new Set(expected.slice(0, n).map((c) => model.words[c]!)));
     }
     // N = 1: greedy is the exhaustive optimum.
@@ -203,9 +235,10 @@ describe('cover on the full objective (no sampling, every candidate listed)', ()
       dim: model.dim,
       candidates: model.vectors.slice(0, C * model.dim),
       nCandidates: C,
-      others: model.vectors.slice(C * model.dim, rows * model.dim),
-      nOthers: rows - C,
-      otherWeight: 1,
+      evals: model.vectors.slice(0, rows * model.dim),
+      nEvals: rows,
+      weights: new Float64Array(rows).fill(1),
+      candidatesFirst: true,
       neighbors: C,
       threads: 0,
     });
@@ -223,17 +256,21 @@ describe('greedy on a sampled objective', () => {
   beforeAll(async () => {
     // Candidates: the 1,500 most frequent words; the objective on every 3rd other word, weight 3.
     const d = model.dim;
-    const others: number[] = [];
-    for (let r = C; r < model.words.length; r += 3) others.push(r);
-    const o = new Float32Array(others.length * d);
-    others.forEach((r, j) => o.set(model.vectors.subarray(r * d, (r + 1) * d), j * d));
+    const evalRows: number[] = [];
+    for (let r = 0; r < C; r++) evalRows.push(r);
+    for (let r = C; r < model.words.length; r += 3) evalRows.push(r);
+    const o = new Float32Array(evalRows.length * d);
+    evalRows.forEach((r, j) => o.set(model.vectors.subarray(r * d, (r + 1) * d), j * d));
+    const others = evalRows.length - C;
     cov = await buildCoverage({
       dim: d,
       candidates: model.vectors.slice(0, C * d),
       nCandidates: C,
-      others: o,
-      nOthers: others.length,
-      otherWeight: (model.words.length - C) / others.length,
+      evals: o,
+      nEvals: evalRows.length,
+      weights: Float64Array.from(evalRows, (r) => (r < C ? 1 : (model.words.length - C) / others)),
+      evalCandidate: Int32Array.from(evalRows, (r) => (r < C ? r : -1)),
+      candidatesFirst: true,
       neighbors: 32,
       threads: 2,
     });

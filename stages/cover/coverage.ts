@@ -1,13 +1,14 @@
 /**
- * The coverage table the greedy selection works on: for every evaluation word (every candidate,
- * then the sampled other words) its `neighbors` most similar candidates by cosine, stored by
+ * The coverage table the greedy selection works on: for every evaluation word (a sample of the
+ * model's words, or all of them) its `neighbors` most similar candidates by cosine, stored by
  * candidate (compressed rows: for candidate c, the words it could cover and the similarity).
  * Similarities are shifted to 1 + cosine, in [0, 2], so the objective is non-negative; a word
  * counts 0 until one of its listed candidates is chosen (a candidate outside a word's list is
  * treated as no better than not covering it, which only matters for words none of whose
  * `neighbors` nearest candidates is chosen).
- * Cost: 2 x E x C x dim flops for the similarity block (on worker threads), E x k memory entries,
- * for E = C + S evaluation words and k neighbors.
+ * Cost: 2 x E x C x dim flops for the similarity block (on worker threads; C x C x dim when the
+ * candidates are evaluation words too, by symmetry), E x k memory entries, for E evaluation words
+ * and k neighbors.
  */
 import { sharedUnitTable } from '../kernels/nearest-pool.js';
 import { normalizeRows } from '../kernels/normalize.js';
@@ -16,7 +17,7 @@ import { TopKPool } from '../kernels/topk-pool.js';
 export interface Coverage {
   /** Number of candidates (C). */
   candidates: number;
-  /** Number of evaluation words (E); the first C are the candidates themselves. */
+  /** Number of evaluation words (E). */
   evals: number;
   /** Weight of each evaluation word (how many words of the model it stands for). */
   weight: Float64Array;
@@ -33,11 +34,18 @@ export interface CoverageInput {
   /** Candidate vectors, C x dim (any length; normalised here). */
   candidates: Float32Array;
   nCandidates: number;
-  /** Other words' vectors, S x dim. */
-  others: Float32Array;
-  nOthers: number;
-  /** Weight of each other word (1 when every word is present). */
-  otherWeight: number;
+  /** Evaluation words' vectors, E x dim, in one array or in consecutive parts (copied, normalised here). */
+  evals: Float32Array | Float32Array[];
+  nEvals: number;
+  /** How many words of the model each evaluation word stands for. */
+  weights: Float64Array;
+  /** The candidate each evaluation word is, or -1 (a candidate always lists itself). */
+  evalCandidate?: Int32Array;
+  /**
+   * The first C evaluation words are the candidates themselves, in order: their lists come from
+   * the candidates' search against themselves, which computes each pair once (half the work).
+   */
+  candidatesFirst?: boolean;
   /** Neighbours listed per evaluation word (clamped to C). */
   neighbors: number;
   threads: number;
@@ -46,26 +54,26 @@ export interface CoverageInput {
 }
 
 export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
-  const { dim, nCandidates: C, nOthers: S } = inp;
+  const { dim, nCandidates: C, nEvals: E } = inp;
   const k = Math.max(1, Math.min(inp.neighbors, C));
-  const E = C + S;
   const table = sharedUnitTable(inp.candidates, C, dim);
   const pool = new TopKPool(table, C, dim, k, inp.threads);
   const nb = new Int32Array(E * k);
   const ns = new Float32Array(E * k);
+  const parts = Array.isArray(inp.evals) ? inp.evals : [inp.evals];
   try {
     const chunk = inp.chunk ?? 8192;
-    for (let e0 = 0; e0 < E; e0 += chunk) {
+    let first = 0;
+    if (inp.candidatesFirst && E >= C) {
+      const r = await pool.searchSelf();
+      nb.set(r.index, 0);
+      ns.set(r.score, 0);
+      first = C;
+    }
+    for (let e0 = first; e0 < E; e0 += chunk) {
       const e1 = Math.min(E, e0 + chunk);
-      const q = new Float32Array((e1 - e0) * dim);
-      for (let e = e0; e < e1; e++) {
-        const src = e < C ? table.subarray(e * dim, (e + 1) * dim) : inp.others.subarray((e - C) * dim, (e - C + 1) * dim);
-        q.set(src, (e - e0) * dim);
-      }
-      if (e1 > C) {
-        const from = Math.max(e0, C) - e0;
-        normalizeRows(q.subarray(from * dim), e1 - e0 - from, dim);
-      }
+      const q = rowsOf(parts, e0, e1, dim);
+      normalizeRows(q, e1 - e0, dim);
       const r = await pool.search(q, e1 - e0);
       nb.set(r.index, e0 * k);
       ns.set(r.score, e0 * k);
@@ -74,14 +82,18 @@ export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
     await pool.close();
   }
   // A candidate always covers itself at its own similarity (1 for a non-zero vector), even when
-  // ties with duplicates pushed it out of its own list: make sure it is listed.
-  for (let c = 0; c < C; c++) {
-    const o = c * k;
-    let found = false;
-    for (let j = 0; j < k; j++) if (nb[o + j] === c) found = true;
-    if (!found) {
-      nb[o + k - 1] = c;
-      ns[o + k - 1] = selfSimilarity(table, c, dim);
+  // ties with duplicate vectors pushed it out of its own list: make sure it is listed.
+  if (inp.evalCandidate) {
+    for (let e = 0; e < E; e++) {
+      const c = inp.evalCandidate[e]!;
+      if (c < 0) continue;
+      const o = e * k;
+      let found = false;
+      for (let j = 0; j < k; j++) if (nb[o + j] === c) found = true;
+      if (!found) {
+        nb[o + k - 1] = c;
+        ns[o + k - 1] = selfSimilarity(table, c, dim);
+      }
     }
   }
   const start = new Int32Array(C + 1);
@@ -100,14 +112,25 @@ export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
       sim[p] = 1 + Math.max(-1, Math.min(1, ns[e * k + j]!));
     }
   }
-  const weight = new Float64Array(E);
-  weight.fill(1, 0, C);
-  weight.fill(inp.otherWeight, C, E);
-  return { candidates: C, evals: E, weight, start, item, sim };
+  return { candidates: C, evals: E, weight: Float64Array.from(inp.weights), start, item, sim };
 }
 
 function selfSimilarity(table: Float32Array, c: number, dim: number): number {
   let s = 0;
   for (let i = c * dim, e = i + dim; i < e; i++) s += table[i]! * table[i]!;
   return s;
+}
+
+/** Rows [e0, e1) of the concatenation of `parts`, copied into one array. */
+function rowsOf(parts: Float32Array[], e0: number, e1: number, dim: number): Float32Array {
+  const out = new Float32Array((e1 - e0) * dim);
+  let base = 0; // first row of the current part
+  for (const p of parts) {
+    const n = Math.floor(p.length / dim);
+    const a = Math.max(e0, base);
+    const b = Math.min(e1, base + n);
+    if (a < b) out.set(p.subarray((a - base) * dim, (b - base) * dim), (a - e0) * dim);
+    base += n;
+  }
+  return out;
 }

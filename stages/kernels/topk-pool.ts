@@ -1,11 +1,19 @@
 /**
- * Exact top-k search spread over worker threads (see topk.ts). The table is shared
- * (SharedArrayBuffer); each call splits its queries into one slice per worker and answers in order.
- * Cost: 2 x queries x rows x dim flops, divided over the workers.
+ * Exact top-k search spread over worker threads. The table is held once: in a shared
+ * WebAssembly memory every worker attaches to (SIMD dot blocks, dots-simd.ts / topk-simd.ts), or in
+ * a SharedArrayBuffer (TypeScript kernel, topk.ts, where WebAssembly SIMD is missing or
+ * PRUNE_PIPE_KERNEL=js). `search` splits its queries into one slice per worker and answers in
+ * order; `searchSelf` shares the table's row blocks between the workers and merges their lists.
+ * Cost: 2 x queries x rows x dim flops (search), rows^2 x dim flops (searchSelf), over the workers;
+ * memory: the padded table, about 1 MB of scratch per thread, and for searchSelf one rows x k list
+ * per worker.
  */
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
-import { topKRows } from './topk.js';
+import { DOT_QUERIES, DotsTable, type DotsLayout } from './dots-simd.js';
+import type { WasmMemory } from './nearest-simd.js';
+import { mergeTopK, topKRows, topKSelfBlocks } from './topk.js';
+import { selfBlocks, topKRowsSimd, topKSelfSimd } from './topk-simd.js';
 
 export interface TopKResult {
   /** queries x k table rows, best first (-1 past the table's end). */
@@ -14,12 +22,20 @@ export interface TopKResult {
   score: Float32Array;
 }
 
+/** What a worker is started with: the SIMD table's memory and its slot, or the plain table. */
+export type TopKWorkerData =
+  | { kind: 'simd'; memory: WasmMemory; layout: DotsLayout; slot: number; k: number }
+  | { kind: 'js'; table: Float32Array; rows: number; dim: number; k: number };
+
 export class TopKPool {
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: (r: TopKResult) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
+  private readonly simd: DotsTable | null;
+  /** 'wasm-simd' or 'js': the kernel this pool runs. */
+  readonly kernel: 'wasm-simd' | 'js';
 
-  /** `table` must be unit rows in a SharedArrayBuffer when threads > 0. */
+  /** `table`: unit rows (in a SharedArrayBuffer when the TypeScript kernel runs on workers). */
   constructor(
     readonly table: Float32Array,
     readonly rows: number,
@@ -27,9 +43,14 @@ export class TopKPool {
     readonly k: number,
     threads: number,
   ) {
+    this.simd = DotsTable.create(table, rows, dim, threads + 1);
+    this.kernel = this.simd ? 'wasm-simd' : 'js';
     const url = threads > 0 ? workerUrl(import.meta.url, './topk-worker.js') : undefined;
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(url!, { workerData: { table, rows, dim, k } });
+      const data: TopKWorkerData = this.simd
+        ? { kind: 'simd', memory: this.simd.memory, layout: this.simd.layout, slot: i + 1, k }
+        : { kind: 'js', table, rows, dim, k };
+      const w = new Worker(url!, { workerData: data });
       w.on('message', (m: { id: number; index: Int32Array; score: Float32Array }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -51,7 +72,8 @@ export class TopKPool {
     if (w === 0) {
       const index = new Int32Array(n * k);
       const score = new Float32Array(n * k);
-      topKRows(queries, n, this.table, this.rows, this.dim, k, index, score);
+      if (this.simd) topKRowsSimd(this.simd, 0, queries, n, k, index, score);
+      else topKRows(queries, n, this.table, this.rows, this.dim, k, index, score);
       return { index, score };
     }
     const per = Math.ceil(n / w);
@@ -60,7 +82,7 @@ export class TopKPool {
       const a = i * per;
       const b = Math.min(n, a + per);
       if (a >= b) break;
-      parts.push(this.one(this.workers[i]!, queries.slice(a * this.dim, b * this.dim), b - a));
+      parts.push(this.post(this.workers[i]!, { kind: 'rows', queries: queries.slice(a * this.dim, b * this.dim), n: b - a }));
     }
     const got = await Promise.all(parts);
     const index = new Int32Array(n * k);
@@ -74,12 +96,44 @@ export class TopKPool {
     return { index, score };
   }
 
-  private one(w: Worker, queries: Float32Array, n: number): Promise<TopKResult> {
+  /**
+   * Top k rows of every table row against the table itself (a row lists itself unless k earlier
+   * rows tie with it). Each pair is computed once; the answers equal `search` on the table's rows.
+   */
+  async searchSelf(): Promise<TopKResult> {
+    const { rows: n, k } = this;
+    const nb = selfBlocks(n);
+    const w = this.workers.length;
+    if (w === 0) {
+      const index = new Int32Array(n * k);
+      const score = new Float32Array(n * k);
+      const all = Array.from({ length: nb }, (_, i) => i);
+      if (this.simd) topKSelfSimd(this.simd, 0, all, k, index, score);
+      else topKSelfBlocks(this.table, n, this.dim, k, DOT_QUERIES, all, index, score);
+      return { index, score };
+    }
+    // Block I costs about nb - I tiles: deal the largest first to the least loaded worker.
+    const load = new Array<number>(w).fill(0);
+    const share: number[][] = Array.from({ length: w }, () => []);
+    for (let I = 0; I < nb; I++) {
+      let best = 0;
+      for (let j = 1; j < w; j++) if (load[j]! < load[best]!) best = j;
+      share[best]!.push(I);
+      load[best]! += nb - I;
+    }
+    const got = await Promise.all(share.map((blocks, i) => this.post(this.workers[i]!, { kind: 'self', blocks })));
+    const index = new Int32Array(n * k);
+    const score = new Float32Array(n * k);
+    mergeTopK(got, n, k, index, score);
+    return { index, score };
+  }
+
+  private post(w: Worker, msg: Record<string, unknown>): Promise<TopKResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, queries, n });
+      w.postMessage({ id, ...msg });
     }).finally(() => {
       if (this.pending.size === 0) for (const x of this.workers) x.unref();
     }) as Promise<TopKResult>;
