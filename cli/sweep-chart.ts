@@ -184,7 +184,7 @@ export function sweepChartSvg(input: ChartInput): string {
     if (panel.reference) {
       const y = Y(panel.reference.value);
       out.push(`<g class="reference"><line x1="${left}" y1="${y.toFixed(1)}" x2="${left + PANEL_W}" y2="${y.toFixed(1)}" stroke="#555" stroke-width="1.5" stroke-dasharray="5 4"/>`);
-      out.push(`<text x="${left + PANEL_W - 4}" y="${(y - 6).toFixed(1)}" text-anchor="end" fill="#555">${esc(panel.reference.label)} ${panel.reference.value.toFixed(3)}</text></g>`);
+      out.push(`<text x="${left + PANEL_W - 4}" y="${(y - 6).toFixed(1)}" text-anchor="end" fill="#555" stroke="white" stroke-width="4" paint-order="stroke">${esc(panel.reference.label)} ${panel.reference.value.toFixed(3)}</text></g>`);
     }
     methods.forEach((m, i) => {
       const c = COLORS[i % COLORS.length]!;
