@@ -14,6 +14,7 @@ import { UsageError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import { drain } from '../pipeline/stream.js';
 import { KeptTable } from '../pipeline/tables.js';
+import { selectByDictionaryCounts } from './dictionary-rank.js';
 
 export interface RankOptions {
   /** Rows to keep (N >= 1). */
@@ -111,6 +112,9 @@ export function rankStage(opts: RankOptions): Stage {
 
 /** First pass: top-N by count with their vectors; fills `kept` in rank order. */
 async function selectByCounts(ctx: RunContext, kept: KeptTable): Promise<Map<number, number>> {
+  // a fastText dictionary gives every count without computing a vector (dictionary-rank.ts)
+  const fromDictionary = await selectByDictionaryCounts(ctx, kept);
+  if (fromDictionary) return fromDictionary;
   const n = kept.capacity;
   const dim = kept.dim;
   const slots = new Float32Array(n * dim);

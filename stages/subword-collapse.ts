@@ -18,9 +18,18 @@
  * The plan (`subwordPlanOf(ctx).plan`) holds `rowMap` (bucket -> plan row or -1) and the plan rows
  * (kept bucket rows, then the null row). It is built as soon as the usage counts are complete:
  * before the streaming pass, or during it when the scan counts kept words as they go by.
- * Memory: 4 bytes per bucket plus the kept bucket rows (M x dim x 4); 'nearest' adds a unit-length
- * copy of them. Costs: one read of the used bucket rows for 'usage-norm', one of the kept rows;
- * 'nearest' searches (U - M) x M x dim x 2 flops on the worker threads.
+ * Memory: 4 bytes per bucket plus the kept bucket rows (M x dim x 4), except for a fastText input
+ * whose n-gram rows do not fit the reader's memory budget: then the plan rows stay in the file
+ * (`rowsResident` false; `readRows` reads them in ascending order) and the rebuilt vectors come
+ * from the reader's pass as companion means (the same sweep that computes the original vectors),
+ * so nothing of the size of the n-gram table is held. 'nearest' adds a unit-length copy of the
+ * kept rows. Costs: one read of the used bucket rows for 'usage-norm', one of the kept rows (when
+ * resident); 'nearest' searches (U - M) x M x dim x 2 flops on the worker threads.
+ *
+ * When the writer needs only the kept rows (finalfusion, .ftz, word2vec `kept`: it says so under
+ * KEPT_ONLY_STATE) the pass computes the kept words and a sample of the pruned words (about
+ * REBUILD_SAMPLE) only: the cosine of rebuilt to original vectors is then measured on that sample
+ * (report.subwords.rebuilt.sampled), and the other pruned words pass with zero vectors.
  */
 import type { Batch } from '../pipeline/batch.js';
 import { withAssignment } from '../pipeline/batch.js';
@@ -31,7 +40,8 @@ import { CosineStats } from '../pipeline/report.js';
 import type { Capability, Stage } from '../pipeline/stage.js';
 import { fromPromise } from '../pipeline/stream.js';
 import { rowWeight } from './assign.js';
-import { addMappedRows, cosineRows, scaleRow } from './kernels/ngram-sum.js';
+import { COMPANION_DROP, COMPANION_ZERO, FastTextModel, type CompanionRows } from './formats/fasttext/index.js';
+import { cosineRows, scaleRow } from './kernels/ngram-sum.js';
 import { NearestPool, sharedUnitTable } from './kernels/nearest-pool.js';
 import { normalizeRows, rowNorm } from './kernels/normalize.js';
 import { IntList, ngramRowLister, usageOf, type SubwordUsage } from './subword-usage.js';
@@ -72,8 +82,19 @@ export interface SubwordPlan {
   readonly buckets: number;
   /** Bucket -> plan row, or -1 (dropped). */
   readonly rowMap: Int32Array;
-  /** Plan rows: the kept buckets' rows (ascending bucket order), then the null row if any. */
+  /**
+   * Plan rows: the kept buckets' rows (ascending bucket order), then the null row if any; empty
+   * when `rowsResident` is false (read them with `readRows`).
+   */
   readonly rows: Float32Array;
+  /** Whether `rows` holds the plan rows (else they are read from the input when needed). */
+  readonly rowsResident: boolean;
+  /**
+   * Calls fn(k, data, offset) for plan rows `planRows[k]` (ascending, distinct, each < planRows),
+   * their floats at data[offset .. offset + dim): from memory, or read from the input in coalesced
+   * ascending reads. The null row reads as zeros.
+   */
+  readRows(planRows: Int32Array, fn: (k: number, data: Float32Array, offset: number) => void): Promise<void>;
   readonly planRows: number;
   /** Input bucket of each kept plan row (the null row is not listed). */
   readonly keptBuckets: Int32Array;
@@ -82,9 +103,13 @@ export interface SubwordPlan {
   /** How rebuilt words are combined: fastText's mean or finalfusion's normalised sum. */
   readonly rule: 'mean' | 'normalized-sum';
   readonly prunedWords: PrunedWords;
+  /** fastText: table row -> the row added in its place (COMPANION_DROP, COMPANION_ZERO), for the reader's companion means. */
+  companionMap(): Int32Array;
   /**
    * Writes the vector of `word` rebuilt from its n-grams after pruning to out[o .. o + dim);
-   * returns the number of n-gram rows it used (0: no n-gram left, the vector is zero).
+   * returns the number of n-gram rows it used (0: no n-gram left, the vector is zero). The rows
+   * are added in ascending plan-row order (as the fastText reader's sweeps add them). Needs
+   * `rowsResident`.
    */
   rebuild(word: string, out: Float32Array, o: number): number;
 }
@@ -96,6 +121,14 @@ export interface SubwordPlanHolder {
 }
 
 export const PLAN_STATE = 'subword-plan';
+
+/**
+ * Set (to true) by a writer that needs the vectors of kept rows only (pruned words' vectors do not
+ * reach its output). The collapse stage then has the pass compute kept words and a sample only.
+ */
+export const KEPT_ONLY_STATE = 'writer-needs-kept-rows-only';
+/** Pruned words rebuilt (and compared) when the writer needs kept rows only. */
+export const REBUILD_SAMPLE = 10000;
 
 export function subwordPlanOf(ctx: RunContext): SubwordPlanHolder | undefined {
   return ctx.state.get(PLAN_STATE) as SubwordPlanHolder | undefined;
@@ -154,6 +187,11 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
   let building: Promise<SubwordPlan> | undefined;
   let pool: NearestPool | undefined;
   let noNgrams = 0;
+  /** fastText input: the pass gives rebuilt vectors as companion means through this map. */
+  let companionMap: Int32Array | undefined;
+  /** Kept rows only for the writer: pruned words marked here are computed (the sample), others pass as zeros. */
+  let sampled: Uint8Array | undefined;
+  let prunedTotal = 0;
 
   const build = (ctx: RunContext): Promise<SubwordPlan> => {
     building ??= (async () => {
@@ -210,6 +248,32 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
     },
     async prepare(ctx) {
       if (usageOf(ctx)!.complete) await build(ctx);
+      const plan = holder!.plan;
+      const model = ctx.model;
+      const kept = ctx.kept;
+      if (!plan || holder!.prunedWords !== 'subwords' || !(model instanceof FastTextModel) || !kept?.complete) return;
+      // Rebuilt vectors from the reader's own sweeps: table row -> the row added in its place.
+      const map = new Int32Array(plan.buckets);
+      for (let b = 0; b < map.length; b++) {
+        const k = plan.rowMap[b]!;
+        map[b] = k < 0 ? COMPANION_DROP : k === plan.nullRow ? COMPANION_ZERO : plan.keptBuckets[k]!;
+      }
+      companionMap = map;
+      const prunedRows = new Uint8Array(model.nwords).fill(1);
+      for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) prunedRows[kept.sourceRow[k]!] = 0;
+      for (let r = 0; r < prunedRows.length; r++) prunedTotal += prunedRows[r]!;
+      let need: Uint8Array | undefined;
+      if (ctx.state.get(KEPT_ONLY_STATE) === true && model.duplicateWords === 0) {
+        // every step-th pruned word in row order is rebuilt and compared; the others are not computed
+        const step = Math.max(1, Math.floor(prunedTotal / REBUILD_SAMPLE));
+        need = new Uint8Array(model.nwords);
+        sampled = new Uint8Array(model.nwords);
+        for (let r = 0, p = 0; r < need.length; r++) {
+          if (!prunedRows[r]) need[r] = 1;
+          else if (p++ % step === 0) need[r] = sampled[r] = 1;
+        }
+      }
+      model.passPlan = { need, companion: { map, words: sampled ?? prunedRows } };
     },
     transform(input, ctx) {
       const h = holder!;
@@ -230,6 +294,8 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
             const a = withAssignment(b);
             const dim = b.dim;
             let tmp: Float32Array | undefined;
+            const ft = ctx.model instanceof FastTextModel ? ctx.model : undefined;
+            let comp: CompanionRows | undefined = companionMap ? ft!.companionOf(b) : undefined;
             for (let i = 0; i < b.words.length; i++) {
               const w = rowWeight(b, i);
               const t = a.target[i]!;
@@ -239,9 +305,26 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
               }
               const plan = h.plan;
               if (!plan) throw new Error('subword-collapse: a pruned word arrived before the subword usage was complete');
+              if (sampled && !sampled[b.start + i]) {
+                // not computed: the writer needs kept rows only
+                a.target[i] = -1;
+                a.score[i] = NaN;
+                continue;
+              }
               tmp ??= new Float32Array(dim);
-              tmp.fill(0);
-              if (plan.rebuild(b.words[i]!, tmp, 0) === 0) noNgrams++;
+              let used: number;
+              if (comp && comp.used[i]! >= 0) {
+                tmp.set(comp.vectors.subarray(i * dim, (i + 1) * dim));
+                used = comp.used[i]!;
+              } else if (plan.rowsResident) {
+                used = plan.rebuild(b.words[i]!, tmp, 0);
+              } else {
+                // rows not in memory and no companion from the pass (e.g. the plan was built during it)
+                comp = await ft!.companionsFor(b.words, companionMap ?? plan.companionMap());
+                tmp.set(comp.vectors.subarray(i * dim, (i + 1) * dim));
+                used = comp.used[i]!;
+              }
+              if (used === 0) noNgrams++;
               const c = cosineRows(b.vectors, i * dim, tmp, 0, dim);
               b.vectors.set(tmp, i * dim);
               a.target[i] = -1;
@@ -255,16 +338,21 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
       );
     },
     async finish(ctx) {
+      // later passes (a writer's check) compute every word again
+      if (ctx.model instanceof FastTextModel) ctx.model.passPlan = undefined;
       if (!holder!.plan) await build(ctx);
       if (holder!.prunedWords === 'subwords') {
-        ctx.report.mapped = ctx.report.cosine!.n;
+        ctx.report.mapped = sampled ? prunedTotal : ctx.report.cosine!.n;
         const sw = (ctx.report.subwords ??= {}) as Record<string, unknown>;
-        sw.rebuilt = { words: ctx.report.cosine!.n, withoutNgrams: noNgrams };
+        sw.rebuilt = sampled
+          ? { words: prunedTotal, sampled: ctx.report.cosine!.n, withoutNgramsInSample: noNgrams }
+          : { words: ctx.report.cosine!.n, withoutNgrams: noNgrams };
         if (noNgrams > 0) ctx.warn(`${noNgrams} pruned word${noNgrams === 1 ? ' has' : 's have'} no n-gram left after pruning: their vector is zero`);
       }
     },
-    async abort() {
+    async abort(ctx) {
       await pool?.close();
+      if (ctx.model instanceof FastTextModel) ctx.model.passPlan = undefined;
     },
   };
 }
@@ -314,8 +402,11 @@ async function buildPlan(ctx: RunContext, usage: SubwordUsage, o: PlanOptions, o
     for (let i = 0; i < T; i++) if (counts[i] === 0) rowMap[i] = nullRow;
   }
   const planRows = M + (nullRow >= 0 ? 1 : 0);
-  const rows = new Float32Array(Math.max(1, planRows) * dim).subarray(0, planRows * dim);
-  await readRowsSorted(sw, keptBuckets, (k, data, off) => rows.set(data.subarray(off, off + dim), k * dim));
+  // A fastText table that does not fit the reader's budget stays in the file (unless the remap needs the rows).
+  const model = ctx.model!;
+  const resident = !(model instanceof FastTextModel && !model.tableResident) || (prunedBuckets.length > 0 && o.pruned === 'nearest' && M > 0);
+  const rows = resident ? new Float32Array(Math.max(1, planRows) * dim).subarray(0, planRows * dim) : new Float32Array(0);
+  if (resident) await readRowsSorted(sw, keptBuckets, (k, data, off) => rows.set(data.subarray(off, off + dim), k * dim));
 
   const remap = new CosineStats();
   if (prunedBuckets.length && o.pruned === 'nearest' && M > 0) {
@@ -342,22 +433,54 @@ async function buildPlan(ctx: RunContext, usage: SubwordUsage, o: PlanOptions, o
   const rule = ctx.model!.info.format === 'fasttext' ? 'mean' : 'normalized-sum';
   const rowsOf = ngramRowLister(sw.indexer);
   const list = new IntList(256);
+  const zero = new Float32Array(dim);
   const plan: SubwordPlan = {
     indexer: sw.indexer,
     dim,
     buckets: T,
     rowMap,
     rows,
+    rowsResident: resident,
     planRows,
     keptBuckets,
     nullRow,
     rule,
     prunedWords: o.prunedWords,
+    async readRows(wanted, fn) {
+      if (resident) {
+        for (let k = 0; k < wanted.length; k++) fn(k, rows, wanted[k]! * dim);
+        return;
+      }
+      let kk = 0;
+      while (kk < wanted.length && wanted[kk]! < M) kk++;
+      await readRowsSorted(sw, Int32Array.from(wanted.subarray(0, kk), (p) => keptBuckets[p]!), fn);
+      for (let k = kk; k < wanted.length; k++) fn(k, zero, 0); // the null row
+    },
+    companionMap() {
+      const map = new Int32Array(T);
+      for (let b = 0; b < T; b++) {
+        const k = rowMap[b]!;
+        map[b] = k < 0 ? COMPANION_DROP : k === nullRow ? COMPANION_ZERO : keptBuckets[k]!;
+      }
+      return map;
+    },
     rebuild(word, out, off) {
+      if (!resident) throw new Error('subword plan: rebuild needs the plan rows in memory');
       list.clear();
       const n = rowsOf(word, list);
+      // plan rows in ascending order, as the reader's sweeps add them
+      let m = 0;
+      for (let k = 0; k < n; k++) {
+        const r = rowMap[list.data[k]!]!;
+        if (r >= 0) list.data[m++] = r;
+      }
+      const mapped = list.data.subarray(0, m).sort();
       out.fill(0, off, off + dim);
-      const c = addMappedRows(out, off, rows, list.data, n, rowMap, dim);
+      for (let k = 0; k < m; k++) {
+        const r = mapped[k]! * dim;
+        for (let d = 0; d < dim; d++) out[off + d]! += rows[r + d]!;
+      }
+      const c = m;
       if (c > 0) {
         if (rule === 'mean') scaleRow(out, off, dim, 1 / c);
         else normalizeRows(out.subarray(off, off + dim), 1, dim);

@@ -8,8 +8,8 @@ import { registerFormat, type FormatCodec, type OpenOptions } from '../registry.
 import { detectLayout } from './header.js';
 import { openFastText, type FastTextOptions } from './reader.js';
 
-export { openFastText, FastTextModel, DEFAULT_MEMORY_BYTES } from './reader.js';
-export type { FastTextOptions, FastTextLayoutInfo, MatrixLayout } from './reader.js';
+export { openFastText, FastTextModel, DEFAULT_MEMORY_BYTES, COMPANION_DROP, COMPANION_ZERO } from './reader.js';
+export type { FastTextOptions, FastTextLayoutInfo, MatrixLayout, FastTextPassPlan, CompanionRows } from './reader.js';
 export { FastTextBinIndexer, EOS } from './indexer.js';
 export { FASTTEXT_MAGIC, FASTTEXT_VERSION } from './header.js';
 export type { FastTextArgs, FastTextHeader, FastTextLayout } from './header.js';
