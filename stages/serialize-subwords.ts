@@ -15,6 +15,12 @@
  *   w2v/glove kept  only the kept rows.
  * The mapping file lists every pruned word: `word<TAB>kept word<TAB>cosine`, with an empty kept
  * word for words rebuilt from their n-grams.
+ *
+ * The finalfusion writer streams (formats/fifu/explicit-stream.ts): the distinct n-grams are
+ * collected off the JavaScript heap (subword-ngram-table.ts) and listed row by row, the n-gram
+ * rows are copied through in ascending order from memory or from the input file. Without a
+ * mapping file, the finalfusion and `kept` writers tell the collapse stage they need kept rows only
+ * (KEPT_ONLY_STATE), so a fastText pass computes no pruned word beyond a sample.
  */
 import type { Batch } from '../pipeline/batch.js';
 import type { RunContext } from '../pipeline/context.js';
@@ -22,8 +28,10 @@ import { UsageError } from '../pipeline/errors.js';
 import type { OutputFile } from '../pipeline/output.js';
 import type { Capability } from '../pipeline/stage.js';
 import { fromPromise, type Stream } from '../pipeline/stream.js';
-import { toToml, writePrunedSubwordFifu } from './formats/fifu/index.js';
-import { subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
+import { toToml } from './formats/fifu/index.js';
+import { writeExplicitSubwordFifuStreamed } from './formats/fifu/explicit-stream.js';
+import { KEPT_ONLY_STATE, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
+import { collectPlanNgrams } from './subword-ngram-table.js';
 import { forEachVocabularyBatch } from './subword-usage.js';
 
 /** The serialize stage's row writer (w2v-text, w2v-bin, glove). */
@@ -67,6 +75,7 @@ export function subwordSerializer(ctx: RunContext, have: ReadonlySet<Capability>
   }
   const fifu = input.to === 'fifu';
   let begun = false;
+  if ((fifu || input.layout === 'kept') && !input.map) ctx.state.set(KEPT_ONLY_STATE, true);
 
   const writeBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
     const kept = ctx.kept!;
@@ -157,6 +166,9 @@ export async function planNgrams(ctx: RunContext, plan: SubwordPlan): Promise<{ 
   return { ngrams, rows: rows.subarray(0, ngrams.length) };
 }
 
+/** Rows per block when copying n-gram rows to the file. */
+const ROW_BLOCK = 4096;
+
 async function writeFifu(ctx: RunContext, plan: SubwordPlan, input: SubwordSerializeInput): Promise<void> {
   const kept = ctx.kept!;
   const dim = plan.dim;
@@ -167,33 +179,51 @@ async function writeFifu(ctx: RunContext, plan: SubwordPlan, input: SubwordSeria
     vectors.set(kept.row(k), labels.length * dim);
     labels.push(kept.labels[k]!);
   }
-  const { ngrams, rows } = await planNgrams(ctx, plan);
+  const table = await collectPlanNgrams(ctx, plan);
+  const { order, rowsUsed } = table.byRow(plan.planRows);
+  // storage row of each plan row with n-grams: its rank among them
+  const storage = new Int32Array(plan.planRows).fill(-1);
+  for (let u = 0; u < rowsUsed.length; u++) storage[rowsUsed[u]!] = u;
   const sub = (ctx.report.subwords ??= {}) as Record<string, unknown>;
   const facts = {
     buckets_in: plan.buckets,
     rows_out: plan.planRows,
     null_row: plan.nullRow >= 0,
-    ngrams: ngrams.length,
+    ngrams: table.count,
     pruned_words: plan.prunedWords,
     min_n: plan.indexer.minN,
     max_n: plan.indexer.maxN,
   };
   const metadata = input.provenance() + toToml({ subwords: facts }, ['prune_pipe']);
-  const res = await writePrunedSubwordFifu(input.out, {
+  const bytes = await writeExplicitSubwordFifuStreamed(input.out, {
     dim,
     labels,
     vectors: vectors.subarray(0, labels.length * dim),
-    ngrams,
-    ngramRows: rows,
-    ngramVectors: plan.rows,
     minN: plan.indexer.minN,
     maxN: plan.indexer.maxN,
     metadata,
+    ngramCount: table.count,
+    ngramBytes: table.bytes,
+    ngramRows: rowsUsed.length,
+    async ngrams(entry) {
+      for (let k = 0; k < order.length; k++) {
+        const e = table.entry(order[k]!);
+        await entry(e.bytes, storage[e.row]!);
+      }
+    },
+    async rows(emit) {
+      for (let s = 0; s < rowsUsed.length; s += ROW_BLOCK) {
+        const part = rowsUsed.subarray(s, Math.min(rowsUsed.length, s + ROW_BLOCK));
+        const block = new Float32Array(part.length * dim);
+        await plan.readRows(part, (k, data, off) => block.set(data.subarray(off, off + dim), k * dim));
+        await emit(block);
+      }
+    },
   });
   await input.out.commit();
-  sub.output = { ngrams: res.ngrams, ngramRows: res.ngramRows, skippedNgrams: res.skipped.length };
-  if (res.skipped.length) {
-    ctx.warn(`${res.skipped.length} n-grams that are not valid UTF-8 became the same as another n-gram in the finalfusion file and were left out`);
+  sub.output = { ngrams: table.count, ngramRows: rowsUsed.length, skippedNgrams: table.skipped, ngramTableBytes: table.memoryBytes };
+  if (table.skipped) {
+    ctx.warn(`${table.skipped} n-grams that are not valid UTF-8 became the same as another n-gram in the finalfusion file and were left out`);
   }
-  ctx.report.output = { file: input.output, format: 'fifu', layout: input.layout, bytes: res.bytes, rows: res.rows };
+  ctx.report.output = { file: input.output, format: 'fifu', layout: input.layout, bytes, rows: labels.length };
 }

@@ -1,0 +1,215 @@
+/**
+ * The distinct n-grams of a vocabulary that reach a subword plan's rows, held off the JavaScript
+ * heap: a byte pool, per n-gram its offset, length and plan row, and an open-addressing hash of
+ * entry numbers compared byte for byte (exact: no fingerprint can collide).
+ *
+ * N-grams are stored as finalfusion stores them: a fastText n-gram of a word that is not valid
+ * UTF-8 becomes its canonical form (each invalid sequence replaced by U+FFFD, see
+ * subwords/ngrams.ts canonicalWord); when two different raw n-grams become the same, the first
+ * keeps its place and the later ones are counted in `skipped` (as writePrunedSubwordFifu does).
+ *
+ * Memory: pool bytes + 14 bytes per distinct n-gram + 8 bytes per hash slot (load at most 1/2).
+ * Cost: one hash and, on a hit, one byte comparison per n-gram occurrence.
+ */
+import type { RunContext } from '../pipeline/context.js';
+import { isValidUtf8 } from '../pipeline/words.js';
+import { FastTextModel } from './formats/fasttext/index.js';
+import { canonicalWord } from './subwords/ngrams.js';
+import type { SubwordPlan } from './subword-collapse.js';
+import { forEachVocabularyBatch } from './subword-usage.js';
+
+export class NgramTable {
+  private pool = new Uint8Array(1 << 20);
+  private poolLength = 0;
+  private offsets = new Uint32Array(1 << 16);
+  private lengths = new Uint16Array(1 << 16);
+  private rows = new Int32Array(1 << 16);
+  /** Entry number + 1 per slot, 0 empty. */
+  private slots = new Int32Array(1 << 17);
+  private hashes = new Uint32Array(1 << 17);
+  count = 0;
+  /** Raw n-grams dropped because their canonical form repeats another n-gram's. */
+  skipped = 0;
+
+  /** Bytes of every n-gram together. */
+  get bytes(): number {
+    return this.poolLength;
+  }
+
+  /** Bytes this table holds. */
+  get memoryBytes(): number {
+    return this.pool.byteLength + this.offsets.byteLength + this.lengths.byteLength + this.rows.byteLength + this.slots.byteLength + this.hashes.byteLength;
+  }
+
+  /** Adds bytes[s, e) with plan row `row` unless present; returns whether it was added. */
+  add(bytes: Uint8Array, s: number, e: number, row: number): boolean {
+    const len = e - s;
+    if (len > 0xffff) throw new RangeError(`an n-gram of ${len} bytes`);
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
+    h = (h ^ (h >>> 16)) >>> 0;
+    const mask = this.slots.length - 1;
+    const pool = this.pool;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const v = this.slots[k]!;
+      if (v === 0) {
+        this.insert(k, h, bytes, s, len, row);
+        return true;
+      }
+      if (this.hashes[k] !== h) continue;
+      const j = v - 1;
+      if (this.lengths[j] !== len) continue;
+      const o = this.offsets[j]!;
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (pool[o + i] !== bytes[s + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return false;
+    }
+  }
+
+  private insert(slot: number, h: number, bytes: Uint8Array, s: number, len: number, row: number): void {
+    const j = this.count++;
+    if (j === this.offsets.length) {
+      const n = this.offsets.length * 2;
+      this.offsets = grow(this.offsets, new Uint32Array(n));
+      this.lengths = grow(this.lengths, new Uint16Array(n));
+      this.rows = grow(this.rows, new Int32Array(n));
+    }
+    if (this.poolLength + len > this.pool.length) {
+      const p = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + len));
+      p.set(this.pool.subarray(0, this.poolLength));
+      this.pool = p;
+    }
+    this.pool.set(bytes.subarray(s, s + len), this.poolLength);
+    this.offsets[j] = this.poolLength;
+    this.lengths[j] = len;
+    this.rows[j] = row;
+    this.poolLength += len;
+    this.slots[slot] = j + 1;
+    this.hashes[slot] = h;
+    if (this.count * 2 > this.slots.length) this.rehash();
+  }
+
+  private rehash(): void {
+    const n = this.slots.length * 2;
+    const slots = new Int32Array(n);
+    const hashes = new Uint32Array(n);
+    const mask = n - 1;
+    for (let k = 0; k < this.slots.length; k++) {
+      const v = this.slots[k]!;
+      if (v === 0) continue;
+      const h = this.hashes[k]!;
+      let t = h & mask;
+      while (slots[t] !== 0) t = (t + 1) & mask;
+      slots[t] = v;
+      hashes[t] = h;
+    }
+    this.slots = slots;
+    this.hashes = hashes;
+  }
+
+  /**
+   * The entries grouped by plan row (rows ascending, entries of a row in insertion order):
+   * `order` lists entry numbers, `rowsUsed` the plan rows that have at least one n-gram.
+   * Memory: 4 bytes per entry and per plan row.
+   */
+  byRow(planRows: number): { order: Int32Array; rowsUsed: Int32Array } {
+    const start = new Int32Array(planRows + 1);
+    for (let j = 0; j < this.count; j++) start[this.rows[j]! + 1]!++;
+    let used = 0;
+    for (let r = 0; r < planRows; r++) {
+      if (start[r + 1]! > 0) used++;
+      start[r + 1]! += start[r]!;
+    }
+    const order = new Int32Array(this.count);
+    for (let j = 0; j < this.count; j++) order[start[this.rows[j]!]!++] = j;
+    const rowsUsed = new Int32Array(used);
+    for (let r = 0, u = 0, prev = 0; r < planRows; r++) {
+      // after the fill, start[r] is the end of row r
+      if (start[r]! > prev) rowsUsed[u++] = r;
+      prev = start[r]!;
+    }
+    return { order, rowsUsed };
+  }
+
+  /** Entry j: its bytes (a view of the pool), its plan row. */
+  entry(j: number): { bytes: Uint8Array; row: number } {
+    const o = this.offsets[j]!;
+    return { bytes: this.pool.subarray(o, o + this.lengths[j]!), row: this.rows[j]! };
+  }
+
+  length(j: number): number {
+    return this.lengths[j]!;
+  }
+
+  rowOf(j: number): number {
+    return this.rows[j]!;
+  }
+
+  /** Releases the hash (after the last add). */
+  freeze(): void {
+    this.slots = new Int32Array(1);
+    this.hashes = new Uint32Array(1);
+  }
+}
+
+function isAscii(w: string): boolean {
+  for (let i = 0; i < w.length; i++) if (w.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function grow<T extends Uint32Array | Uint16Array | Int32Array>(a: T, b: T): T {
+  b.set(a as never);
+  return b;
+}
+
+/**
+ * The distinct n-grams of every vocabulary word whose row the plan keeps (kept, remapped or null),
+ * each with its plan row. Words are visited in file order, n-grams in the model's order.
+ */
+export async function collectPlanNgrams(ctx: RunContext, plan: SubwordPlan): Promise<NgramTable> {
+  const table = new NgramTable();
+  const ix = plan.indexer;
+  const map = plan.rowMap;
+  const rawInvalid = new Set<string>();
+  const ft = ctx.model instanceof FastTextModel ? ctx.model : undefined;
+  let valid = true;
+  const add = (bytes: Uint8Array, s: number, e: number, row: number) => {
+    if (row < 0) return;
+    const r = map[row]!;
+    if (r < 0) return;
+    if (valid) {
+      table.add(bytes, s, e, r);
+      return;
+    }
+    const raw = Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
+    if (rawInvalid.has(raw)) return;
+    rawInvalid.add(raw);
+    const c = Buffer.from(canonicalWord(raw), 'latin1');
+    if (!table.add(c, 0, c.length, r)) table.skipped++;
+  };
+  await forEachVocabularyBatch(
+    ctx,
+    (b) => {
+      for (const w of b.words) {
+        valid = isAscii(w) || isValidUtf8(Buffer.from(w, 'latin1'));
+        if (ft) {
+          ft.indexer.visit(w, (row, _k, s, e, bytes) => add(bytes, s, e, row));
+        } else {
+          // other subword vocabularies: their n-grams as strings
+          for (const { ngram, index } of ix.ngrams(w)) {
+            const bytes = Buffer.from(ngram, 'latin1');
+            add(bytes, 0, bytes.length, index);
+          }
+        }
+      }
+    },
+    false,
+  );
+  table.freeze();
+  return table;
+}
