@@ -18,7 +18,10 @@ const num = (description: string): Prop => ({ type: 'number', description });
 export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
   parse: {
     description: 'reads the input model (format detected from content unless given)',
-    properties: { from: str('input format: w2v-text, w2v-bin, glove, fifu, fasttext') },
+    properties: {
+      from: str('input format: w2v-text, w2v-bin, glove, fifu, fasttext'),
+      memory: int('bytes the reader may hold for rows read on demand (fastText: n-gram rows and sums; default 536870912)', 1),
+    },
   },
   counts: {
     description: 'attaches counts from a word<TAB>count file to every pass',

@@ -9,13 +9,18 @@ import { openModel } from './formats/index.js';
 export interface ParseOptions {
   /** Input format name; detected from content when absent. */
   from?: string;
+  /**
+   * Bytes the reader may hold for rows it reads on demand (fastText: n-gram rows held in memory
+   * when they fit, else sums computed in sweeps; default 512 MiB). Results do not depend on it.
+   */
+  memory?: number;
 }
 
 export function parseStage(opts: ParseOptions = {}): Stage {
   return {
     name: 'parse',
     async open(ctx) {
-      const model = await openModel(ctx.source, opts.from);
+      const model = await openModel(ctx.source, opts.from, opts.memory !== undefined ? { memoryBytes: opts.memory } : undefined);
       ctx.model = model;
       const rows = model.info.rows ?? (await model.countRows());
       ctx.report.input = {

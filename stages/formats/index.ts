@@ -4,7 +4,7 @@
 import { InputError, UsageError } from '../../pipeline/errors.js';
 import type { ModelReader } from '../../pipeline/model.js';
 import type { Source } from '../../pipeline/source.js';
-import { allFormats, formatNames, getFormat, type FormatCodec } from './registry.js';
+import { allFormats, formatNames, getFormat, type FormatCodec, type OpenOptions } from './registry.js';
 import './text.js';
 import './word2vec-bin.js';
 import './fifu/index.js';
@@ -41,7 +41,7 @@ export async function detectFormat(source: Source, from?: string): Promise<Forma
 }
 
 /** Detects (or takes) the format and opens a reader. */
-export async function openModel(source: Source, from?: string): Promise<ModelReader> {
+export async function openModel(source: Source, from?: string, opts?: OpenOptions): Promise<ModelReader> {
   const c = await detectFormat(source, from);
   if (source.compressed && c.randomAccess) {
     throw new InputError(
@@ -49,5 +49,5 @@ export async function openModel(source: Source, from?: string): Promise<ModelRea
       { file: source.name, offset: 0 },
     );
   }
-  return c.open(source);
+  return c.open(source, opts);
 }

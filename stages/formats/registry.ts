@@ -8,6 +8,8 @@ import type { Source } from '../../pipeline/source.js';
 export interface OpenOptions {
   /** Rows per batch (readers may ignore it). */
   batchRows?: number;
+  /** Bytes a reader may hold for rows it reads on demand (fastText: the n-gram rows and a pass's sums). */
+  memoryBytes?: number;
 }
 
 export interface FormatCodec {

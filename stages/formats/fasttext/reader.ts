@@ -12,8 +12,8 @@
  * the word row is added and the sum scaled by 1 / (1 + n): vector = fl(word row + sum) x fl(1 / (1 + n)).
  *
  * Memory: the n-gram rows ("bucket rows") are held in memory, decoded as float32, only when they
- * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to `memoryBytes`
- * of accumulators (a quarter of it when the rows are resident), the n-gram rows a sweep needs
+ * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to 3/4 of
+ * `memoryBytes` of accumulators (a quarter of it when the rows are resident), the n-gram rows a sweep needs
  * visited once each in ascending order (coalesced reads from the file, or copies from memory).
  * A pass holds one sweep's accumulators and the batch being built, never every word's vector; it
  * computes only the words a pass plan asks for (see `passPlan`), and optional companion sums (the
@@ -381,6 +381,47 @@ export class FastTextModel implements ModelReader {
     return c && c.n === b.words.length ? c.rows : undefined;
   }
 
+  /**
+   * Companion means of any words (as a pass with a companion plan gives them, bit for bit): the
+   * mean of each word's n-gram rows through `map` (see FastTextPassPlan.companion).
+   */
+  async companionsFor(words: readonly string[], map: Int32Array): Promise<CompanionRows> {
+    const dim = this.dim;
+    const vectors = new Float32Array(words.length * dim);
+    const used = new Int32Array(words.length);
+    if (!this.indexer.active) return { vectors, used };
+    const sw = await this.getSweeper();
+    const idx = new IntList(1024);
+    for (let s = 0; s < words.length; s += sw.capacity) {
+      const n = Math.min(sw.capacity, words.length - s);
+      const starts = new Int32Array(n + 1);
+      idx.clear();
+      for (let j = 0; j < n; j++) {
+        const before = idx.length;
+        this.indexer.pushIndices(words[s + j]!, idx);
+        let c = 0;
+        let w = before;
+        for (let k = before; k < idx.length; k++) {
+          const m = map[idx.data[k]!]!;
+          if (m >= 0) {
+            idx.data[w++] = m;
+            c++;
+          } else if (m === COMPANION_ZERO) c++;
+        }
+        idx.length = w;
+        used[s + j] = c;
+        starts[j + 1] = idx.length;
+      }
+      await sw.sweep(idx.data, starts, n);
+      const acc = sw.acc(n);
+      for (let j = 0; j < n; j++) {
+        const c = used[s + j]!;
+        if (c > 0 && starts[j + 1]! > starts[j]!) scaleInto(vectors, (s + j) * dim, acc, j * dim, dim, 1 / c);
+      }
+    }
+    return { vectors, used };
+  }
+
   private async vectorsOf(ids: readonly number[], words: readonly string[]): Promise<Float32Array> {
     const dim = this.dim;
     const out = new Float32Array(words.length * dim);
@@ -425,7 +466,7 @@ export class FastTextModel implements ModelReader {
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = table ? this.memoryBytes / 4 : this.memoryBytes;
+    const budget = table ? this.memoryBytes / 4 : (this.memoryBytes * 3) / 4;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
@@ -488,16 +529,16 @@ export class FastTextModel implements ModelReader {
     const idx = new IntList(4096);
     const mapped = new IntList(256);
     const batchIdx = new IntList(256);
+    /** Per word of the window (index - w0): its slot (-1: not computed), its companion's slot (-1 none, -2 the word's own sum), rows in its companion mean. */
+    const slotOf = new Int32Array(nwords);
+    const compOf = new Int32Array(nwords);
+    const compUsed = new Int32Array(nwords);
     let w0 = 0;
     while (w0 < nwords) {
       // The window: whole batches from w0 whose slots fit one sweep (at least one batch).
       idx.clear();
       const starts = new IntList(1024);
       starts.push(0);
-      /** Per word of the window: its slot (-1: not computed) and its companion's slot (-1 none, -2 the word's own sum). */
-      const slotOf: number[] = [];
-      const compOf: number[] = [];
-      const compUsed: number[] = [];
       let w1 = w0;
       while (w1 < nwords) {
         const n = Math.min(batchRows, nwords - w1);
@@ -556,9 +597,9 @@ export class FastTextModel implements ModelReader {
         for (let k = 0; k < batchIdx.length; k++) idx.push(batchIdx.data[k]!);
         for (const e of bStarts) starts.push(off + e);
         for (let j = 0; j < n; j++) {
-          slotOf.push(bSlot[j]! >= 0 ? base + bSlot[j]! : -1);
-          compOf.push(bComp[j]! >= 0 ? base + bComp[j]! : bComp[j]!);
-          compUsed.push(bUsed[j]!);
+          slotOf[w1 - w0 + j] = bSlot[j]! >= 0 ? base + bSlot[j]! : -1;
+          compOf[w1 - w0 + j] = bComp[j]! >= 0 ? base + bComp[j]! : bComp[j]!;
+          compUsed[w1 - w0 + j] = bUsed[j]!;
         }
         w1 += n;
         if (starts.length - 1 >= cap) break;

@@ -9,9 +9,10 @@
  * ascending row order, whatever the number of slots per sweep, the run length or where the rows come
  * from: the sums are the same bits in every configuration.
  *
- * Memory: slots x dim x 4 bytes (the accumulators) + one run buffer (8 MiB) + 0.5 MiB of pair
- * offsets, all in one WebAssembly memory allocated once; per sweep, 8 bytes per pair and 8 bytes
- * per table row (counting sort). Cost per sweep: one read of every needed row (runs of at most
+ * Memory: one run buffer (8 MiB) + 0.5 MiB of pair offsets + slots x dim x 4 bytes (the
+ * accumulators), in one WebAssembly memory that grows to the largest sweep so far (at most
+ * `capacity` slots) and is never shrunk; per sweep, 8 bytes per pair and 8 bytes per table row
+ * (counting sort). Cost per sweep: one read of every needed row (runs of at most
  * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
  */
 import { NGRAM_ADD_WASM } from '../../kernels/ngram-add-wasm.js';
@@ -67,14 +68,17 @@ export class RowSweeper {
   readonly dim: number;
   /** Slots one sweep can hold. */
   readonly capacity: number;
-  private readonly memory: WasmMemory;
+  private memory: WasmMemory;
+  private readonly wasm: boolean;
   private readonly kernel: Kernel;
   private readonly runRows: number;
   private readonly gapRows: number;
-  private readonly accBase = 0;
-  private readonly runBase: number;
+  private readonly runBase = 0;
   private readonly accOffBase: number;
   private readonly srcOffBase: number;
+  private readonly accBase: number;
+  /** Slots the memory holds now. */
+  private allocated = 0;
   /** Per-row pair counts, then bounds (tableRows + 1), reused between sweeps. */
   private bounds?: Int32Array;
 
@@ -96,21 +100,22 @@ export class RowSweeper {
     const rowBytes = dim * 4;
     this.runRows = Math.max(1, Math.floor(RUN_BYTES / Math.max(rowBytes, fileRowBytes)));
     this.gapRows = Math.max(1, Math.floor(GAP_BYTES / Math.max(1, fileRowBytes)));
-    this.runBase = this.capacity * rowBytes;
     this.accOffBase = this.runBase + this.runRows * rowBytes;
     this.srcOffBase = this.accOffBase + PAIR_CHUNK * 4;
-    const bytes = this.srcOffBase + PAIR_CHUNK * 4;
-    if (bytes > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${bytes} bytes, over the 4 GiB of a WebAssembly memory`);
+    this.accBase = this.srcOffBase + PAIR_CHUNK * 4;
+    const most = this.accBase + this.capacity * rowBytes;
+    if (most > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${most} bytes, over the 4 GiB of a WebAssembly memory`);
     const mod = kernelModule();
-    this.memory = mod && WA ? new WA.Memory({ initial: Math.ceil(bytes / 65536) }) : { buffer: new ArrayBuffer(bytes) };
+    this.wasm = !!(mod && WA);
+    const bytes = this.accBase;
+    this.memory = this.wasm ? new WA!.Memory({ initial: Math.ceil(bytes / 65536) }) : { buffer: new ArrayBuffer(bytes) };
     if (mod && WA) {
       this.kernel = new WA.Instance(mod, { env: { memory: this.memory } }).exports as unknown as Kernel;
     } else {
-      const mem = this.memory;
       this.kernel = {
-        addPairs(accOff, srcOff, n, d) {
-          const f = new Float32Array(mem.buffer);
-          const i32 = new Int32Array(mem.buffer);
+        addPairs: (accOff, srcOff, n, d) => {
+          const f = new Float32Array(this.memory.buffer);
+          const i32 = new Int32Array(this.memory.buffer);
           for (let p = 0; p < n; p++) {
             const a = i32[(accOff >> 2) + p]! >> 2;
             const s = i32[(srcOff >> 2) + p]! >> 2;
@@ -122,8 +127,29 @@ export class RowSweeper {
   }
 
   /** The accumulators of the first `slots` slots (a view; valid until the next sweep starts). */
-  acc(slots = this.capacity): Float32Array {
+  acc(slots: number): Float32Array {
     return new Float32Array(this.memory.buffer, this.accBase, slots * this.dim);
+  }
+
+  /** Bytes of the memory now. */
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Grows the memory to hold `slots` accumulators. */
+  private ensure(slots: number): void {
+    if (slots <= this.allocated) return;
+    const need = this.accBase + slots * this.dim * 4;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) {
+      if (this.wasm) (this.memory as WasmMemory & { grow(pages: number): number }).grow(Math.ceil((need - have) / 65536));
+      else {
+        const b = new ArrayBuffer(need);
+        new Uint8Array(b).set(new Uint8Array(this.memory.buffer));
+        this.memory = { buffer: b };
+      }
+    }
+    this.allocated = slots;
   }
 
   /**
@@ -132,6 +158,7 @@ export class RowSweeper {
    */
   async sweep(rows: Int32Array, starts: Int32Array, slots: number): Promise<void> {
     if (slots > this.capacity) throw new RangeError(`${slots} slots, capacity ${this.capacity}`);
+    this.ensure(slots);
     const dim = this.dim;
     const rowBytes = dim * 4;
     this.acc(slots).fill(0);
