@@ -252,7 +252,7 @@ describe('prune --method kmeans', () => {
 
   it('maps every word to its most similar row among all N (brute force), force-kept words to themselves', async () => {
     const mapFile = path.join(dir, 'bf.tsv');
-    const ctx = await prune({ keep: 1000, forceKeep: 300, mapping: mapFile });
+    const ctx = await prune({ keep: 1000, forceKeep: 300, mapping: mapFile, search: 'exact' });
     const kept = ctx.kept!;
     expect(kept.size).toBe(1000);
     const d = model.dim;

@@ -96,7 +96,7 @@ export const pruneCommand: CommandModule<object, PruneArgs> = {
       .option('counts', { type: 'string', describe: 'rank by a word<TAB>count file (any order; missing words count 0) instead of file order' })
       .option('candidates', { type: 'number', describe: 'cover: choose among the C most frequent words (C >= N; default 3 N)' })
       .option('sample', { type: 'number', describe: 'cover: words sampled beyond the candidates to evaluate coverage on (0 = all; default 10000); kmeans: reservoir sample the centroids are trained on (>= N - K; default max(100000, 10 (N - K)))' })
-      .option('force-keep', { type: 'number', describe: 'cover: the K most frequent words are always kept (default 0.4 N); kmeans: the K most frequent words keep their own rows, K < N (default N / 2)' })
+      .option('force-keep', { type: 'number', describe: 'cover: the K most frequent words are always kept (default 0.4 N); kmeans: the K most frequent words keep their own rows, K < N (default N / 4)' })
       .option('epsilon', { type: 'number', describe: 'cover: stochastic greedy parameter (0 = lazy greedy over all candidates, the default; e.g. 0.01 for stochastic greedy)' })
       .option('weights', { type: 'string', choices: ['counts', 'rank', 'none'], describe: 'kmeans: word weight in sampling and training: count + 1, Zipf 1/(row + 1), or equal (default: counts when the model or --counts gives them, else rank)' })
       .option('batch-size', { type: 'number', describe: 'kmeans: points per mini-batch (default 1024; not --batch, the rows per stream batch)' })

@@ -60,7 +60,7 @@ export interface KMeansOptions {
 }
 
 /** Share of N kept as the most frequent words' own rows when --force-keep is not given. */
-export const FORCE_KEEP_SHARE = 0.5;
+export const FORCE_KEEP_SHARE = 0.25;
 /** Sample size when --sample is not given: max(SAMPLE_MIN, SAMPLE_PER_CENTROID x (N - K)). */
 export const SAMPLE_MIN = 100_000;
 export const SAMPLE_PER_CENTROID = 10;

@@ -18,11 +18,12 @@
  *    learning rate weight / (the centre's accumulated weight). At the end of each epoch, centres
  *    of a cell that won less than `reassignRatio` of the busiest centre's weight in that epoch
  *    are moved onto points drawn in proportion to weight x (1 - cosine to their centre).
- *    Stops early when the smoothed (exponentially weighted) batch objective has not improved for
- *    `patience` batches, or after `iterations` epochs.
- * 4. Finish: every sample point is assigned once more (within its cell); each centre becomes the
- *    normalised weighted mean of its members (one spherical Lloyd step); a centre left without
- *    members is moved onto the worst-served point of its cell (so none is empty on the sample).
+ *    Stops early when the smoothed batch objective (exponentially weighted with alpha =
+ *    2 x batch / (n + 1), as scikit-learn does, started as the plain mean of the first 1 / alpha
+ *    batches) has not reached a new minimum for `patience` batches, or after `iterations` epochs.
+ * 4. Finish: `lloydSteps` spherical Lloyd steps on the sample (every point assigned within its
+ *    cell, each centre becomes the normalised weighted mean of its members); a centre left
+ *    without members is moved onto the worst-served point of its cell (none is empty on the sample).
  * Same seed and input, same result (a single thread does all of it).
  */
 import { addToSums, sumsToUnit } from '../kernels/centroid-sums.js';
@@ -42,13 +43,16 @@ export interface TrainOptions {
   seed?: number;
   /** Target centres per cell; k above it trains in cells (default 256; Infinity: always flat). */
   cellCentres?: number;
-  /** Batches without improvement of the smoothed objective before stopping (default 10). */
+  /**
+   * Batches without improvement of the smoothed objective before stopping (default: the
+   * smoothing window, (n + 1) / (2 x batch size) batches, at least 10).
+   */
   patience?: number;
   /** Starved-centre threshold relative to the busiest centre of its cell (default 0.01; 0: off). */
   reassignRatio?: number;
   /** Start each centre as the mean of the points nearest to its seed, counting their weight (default true). */
   warmStart?: boolean;
-  /** Spherical Lloyd steps on the sample after the mini-batch phase (default 1). */
+  /** Spherical Lloyd steps on the sample after the mini-batch phase (default 3, at least 1). */
   lloydSteps?: number;
   /** Candidates per k-means++ step (default 2 + ln(centres in the cell), greedy k-means++). */
   seedingTrials?: number;
@@ -62,6 +66,7 @@ export const TRAIN_DEFAULTS = {
   cellCentres: 256,
   patience: 10,
   reassignRatio: 0.01,
+  lloydSteps: 3,
 } as const;
 
 export interface TrainResult {
@@ -191,7 +196,10 @@ export function trainKMeans(points: Float32Array, n: number, dim: number, weight
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const alpha = Math.min(1, (2 * b) / (n + 1));
-  const patience = opts.patience ?? TRAIN_DEFAULTS.patience;
+  // The smoothed objective starts as the plain mean of the first `warm` batches (its window).
+  const warm = Math.ceil(1 / alpha);
+  const patience = opts.patience ?? Math.max(TRAIN_DEFAULTS.patience, warm);
+  let warmSum = 0;
   const ratio = opts.reassignRatio ?? TRAIN_DEFAULTS.reassignRatio;
   let ewa = NaN;
   let ewaMin = Infinity;
@@ -235,8 +243,12 @@ export function trainKMeans(points: Float32Array, n: number, dim: number, weight
       steps++;
       // Early stop on the smoothed batch objective (mean weighted 1 - cosine).
       const batchObj = wsum > 0 ? obj / wsum : 0;
-      if (steps === 1) continue;
-      ewa = Number.isNaN(ewa) ? batchObj : ewa * (1 - alpha) + batchObj * alpha;
+      if (steps <= warm) {
+        warmSum += batchObj;
+        if (steps === warm) ewa = ewaMin = warmSum / warm;
+        continue;
+      }
+      ewa = ewa * (1 - alpha) + batchObj * alpha;
       if (ewa < ewaMin) {
         ewaMin = ewa;
         noImprovement = 0;
@@ -256,7 +268,7 @@ export function trainKMeans(points: Float32Array, n: number, dim: number, weight
   const score = new Float32Array(n);
   const sums = new Float64Array(k * dim);
   const cmass = new Float64Array(k);
-  const lloyd = Math.max(1, opts.lloydSteps ?? 1);
+  const lloyd = Math.max(1, opts.lloydSteps ?? TRAIN_DEFAULTS.lloydSteps);
   for (let l = 0; l < lloyd; l++) {
     assignAll(points, dim, part, cells, cStart, unit, assign, score);
     sums.fill(0);
