@@ -348,7 +348,7 @@ describe('cover stage in a run', () => {
     const c = await keptWords(path.join(dir, 's3.txt'), { ...opts, seed: 8 });
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
-    expect(fs.readFileSync(path.join(dir, 's1.txt'))).toEqual(fs.readFileSync(path.join(dir, 's2.txt')));
+    expect(fs.readFileSync(path.join(dir, 's1.txt')).equals(fs.readFileSync(path.join(dir, 's2.txt')))).toBe(true);
   });
 
   it('prune --method cover maps every word to its nearest kept word, in both layouts', async () => {

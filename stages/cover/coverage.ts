@@ -10,8 +10,7 @@
  * candidates are evaluation words too, by symmetry), E x k memory entries, for E evaluation words
  * and k neighbors.
  */
-import { sharedUnitTable } from '../kernels/nearest-pool.js';
-import { normalizeRows } from '../kernels/normalize.js';
+import { normalizeRows, rowNorm } from '../kernels/normalize.js';
 import { TopKPool } from '../kernels/topk-pool.js';
 
 export interface Coverage {
@@ -56,8 +55,7 @@ export interface CoverageInput {
 export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
   const { dim, nCandidates: C, nEvals: E } = inp;
   const k = Math.max(1, Math.min(inp.neighbors, C));
-  const table = sharedUnitTable(inp.candidates, C, dim);
-  const pool = new TopKPool(table, C, dim, k, inp.threads);
+  const pool = new TopKPool(inp.candidates, C, dim, k, inp.threads, true);
   const nb = new Int32Array(E * k);
   const ns = new Float32Array(E * k);
   const parts = Array.isArray(inp.evals) ? inp.evals : [inp.evals];
@@ -92,7 +90,7 @@ export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
       for (let j = 0; j < k; j++) if (nb[o + j] === c) found = true;
       if (!found) {
         nb[o + k - 1] = c;
-        ns[o + k - 1] = selfSimilarity(table, c, dim);
+        ns[o + k - 1] = rowNorm(inp.candidates, c * dim, dim) > 0 ? 1 : 0;
       }
     }
   }
@@ -114,13 +112,6 @@ export async function buildCoverage(inp: CoverageInput): Promise<Coverage> {
   }
   return { candidates: C, evals: E, weight: Float64Array.from(inp.weights), start, item, sim };
 }
-
-function selfSimilarity(table: Float32Array, c: number, dim: number): number {
-  let s = 0;
-  for (let i = c * dim, e = i + dim; i < e; i++) s += table[i]! * table[i]!;
-  return s;
-}
-
 /** Rows [e0, e1) of the concatenation of `parts`, copied into one array. */
 function rowsOf(parts: Float32Array[], e0: number, e1: number, dim: number): Float32Array {
   const out = new Float32Array((e1 - e0) * dim);

@@ -8,6 +8,7 @@
  */
 import { DOTS_SIMD_WASM } from './dots-simd-wasm.js';
 import { paddedDim, type WasmMemory, type WasmModule } from './nearest-simd.js';
+import { normalizeRows } from './normalize.js';
 
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
@@ -71,8 +72,11 @@ export class DotsTable {
     this.f32 = new Float32Array(memory.buffer);
   }
 
-  /** A copy of `rows` x `dim` (as given) with `slots` scratch slots; null without the kernel or past 4 GiB. */
-  static create(table: Float32Array, rows: number, dim: number, slots: number): DotsTable | null {
+  /**
+   * A copy of `rows` x `dim` (as given, or normalised to unit length with `normalize`) with `slots`
+   * scratch slots; null without the kernel or past 4 GiB.
+   */
+  static create(table: Float32Array, rows: number, dim: number, slots: number, normalize = false): DotsTable | null {
     const module = dotsModule();
     if (!module) return null;
     const d = paddedDim(dim);
@@ -82,7 +86,10 @@ export class DotsTable {
     if (pages > MAX_PAGES) return null;
     const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
     const t = new DotsTable(memory, { rows, dim, d, slots, slotBytes, slotBase: tableBytes, pages }, module);
-    for (let r = 0; r < rows; r++) t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
+    for (let r = 0; r < rows; r++) {
+      t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
+      if (normalize) normalizeRows(t.f32.subarray(r * d, r * d + dim), 1, dim);
+    }
     return t;
   }
 

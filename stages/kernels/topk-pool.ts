@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
+import { sharedUnitTable } from './nearest-pool.js';
 import { DOT_QUERIES, DotsTable, type DotsLayout } from './dots-simd.js';
 import type { WasmMemory } from './nearest-simd.js';
 import { mergeTopK, topKRows, topKSelfBlocks } from './topk.js';
@@ -35,16 +36,26 @@ export class TopKPool {
   /** 'wasm-simd' or 'js': the kernel this pool runs. */
   readonly kernel: 'wasm-simd' | 'js';
 
-  /** `table`: unit rows (in a SharedArrayBuffer when the TypeScript kernel runs on workers). */
+  /** The plain table the TypeScript kernel searches (unset with the SIMD kernel). */
+  private readonly table: Float32Array | undefined;
+
+  /**
+   * `table`: `rows` x `dim`, unit rows for cosines (in a SharedArrayBuffer when the TypeScript
+   * kernel runs on workers), or any rows with `normalize` (the pool then holds its own unit-length
+   * copy, so the caller needs none). `threads` workers; 0 searches on the calling thread.
+   */
   constructor(
-    readonly table: Float32Array,
+    table: Float32Array,
     readonly rows: number,
     readonly dim: number,
     readonly k: number,
     threads: number,
+    normalize = false,
   ) {
-    this.simd = DotsTable.create(table, rows, dim, threads + 1);
+    this.simd = DotsTable.create(table, rows, dim, threads + 1, normalize);
     this.kernel = this.simd ? 'wasm-simd' : 'js';
+    if (!this.simd) this.table = normalize ? sharedUnitTable(table, rows, dim) : table;
+    table = this.table ?? table;
     const url = threads > 0 ? workerUrl(import.meta.url, './topk-worker.js') : undefined;
     for (let i = 0; i < threads; i++) {
       const data: TopKWorkerData = this.simd
@@ -73,7 +84,7 @@ export class TopKPool {
       const index = new Int32Array(n * k);
       const score = new Float32Array(n * k);
       if (this.simd) topKRowsSimd(this.simd, 0, queries, n, k, index, score);
-      else topKRows(queries, n, this.table, this.rows, this.dim, k, index, score);
+      else topKRows(queries, n, this.table!, this.rows, this.dim, k, index, score);
       return { index, score };
     }
     const per = Math.ceil(n / w);
@@ -109,7 +120,7 @@ export class TopKPool {
       const score = new Float32Array(n * k);
       const all = Array.from({ length: nb }, (_, i) => i);
       if (this.simd) topKSelfSimd(this.simd, 0, all, k, index, score);
-      else topKSelfBlocks(this.table, n, this.dim, k, DOT_QUERIES, all, index, score);
+      else topKSelfBlocks(this.table!, n, this.dim, k, DOT_QUERIES, all, index, score);
       return { index, score };
     }
     // Block I costs about nb - I tiles: deal the largest first to the least loaded worker.
