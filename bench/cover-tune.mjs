@@ -157,39 +157,39 @@ for (const config of configs) {
     const key = `${C}/${S}/${o.k ?? 32}/${o.seed ?? 1}/${o.u ?? 0}/${o.sym ?? 1}`;
     let cached = covCache.get(key);
     if (!cached) {
-    const rng = new Random(o.seed ?? 1);
-    // u=1: a uniform sample of all words (candidates included, weight V/S); else every candidate
-    // (weight 1) plus a reservoir sample of the others (weight (V - C)/S).
-    const uniform = o.u === 1;
-    const from = uniform ? 0 : C;
-    const res = [];
-    for (let r = from, seen = 0; r < V; r++, seen++) {
-      if (res.length < S) res.push(r);
-      else {
-        const j = rng.below(seen + 1);
-        if (j < S) res[j] = r;
+      const rng = new Random(o.seed ?? 1);
+      // u=1: a uniform sample of all words (candidates included, weight V/S); else every candidate
+      // (weight 1) plus a reservoir sample of the others (weight (V - C)/S).
+      const uniform = o.u === 1;
+      const from = uniform ? 0 : C;
+      const res = [];
+      for (let r = from, seen = 0; r < V; r++, seen++) {
+        if (res.length < S) res.push(r);
+        else {
+          const j = rng.below(seen + 1);
+          if (j < S) res[j] = r;
+        }
       }
-    }
-    res.sort((a, b) => a - b);
-    const evalRows = uniform ? res : [...Array.from({ length: C }, (_, i) => i), ...res];
-    const evals = new Float32Array(evalRows.length * dim);
-    evalRows.forEach((r, j) => evals.set(vec.subarray(r * dim, (r + 1) * dim), j * dim));
-    const weights = Float64Array.from(evalRows, (r) => (uniform ? V / res.length : r < C ? 1 : (V - C) / res.length));
-    const cov = await buildCoverage({
-      dim,
-      candidates: vec.subarray(0, C * dim),
-      nCandidates: C,
-      evals,
-      nEvals: evalRows.length,
-      weights,
-      evalCandidate: Int32Array.from(evalRows, (r) => (r < C ? r : -1)),
-      candidatesFirst: !uniform && o.sym !== 0,
-      neighbors: o.k ?? 32,
-      threads: 2,
-    });
-    cached = { cov, E: evalRows.length };
-    covCache.clear();
-    covCache.set(key, cached);
+      res.sort((a, b) => a - b);
+      const evalRows = uniform ? res : [...Array.from({ length: C }, (_, i) => i), ...res];
+      const evals = new Float32Array(evalRows.length * dim);
+      evalRows.forEach((r, j) => evals.set(vec.subarray(r * dim, (r + 1) * dim), j * dim));
+      const weights = Float64Array.from(evalRows, (r) => (uniform ? V / res.length : r < C ? 1 : (V - C) / res.length));
+      const cov = await buildCoverage({
+        dim,
+        candidates: vec.subarray(0, C * dim),
+        nCandidates: C,
+        evals,
+        nEvals: evalRows.length,
+        weights,
+        evalCandidate: Int32Array.from(evalRows, (r) => (r < C ? r : -1)),
+        candidatesFirst: !uniform && o.sym !== 0,
+        neighbors: o.k ?? 32,
+        threads: 2,
+      });
+      cached = { cov, E: evalRows.length };
+      covCache.clear();
+      covCache.set(key, cached);
     }
     const { cov } = cached;
     const t1 = cpu();

@@ -76,12 +76,10 @@ export function greedyCover(cov: Coverage, opts: GreedyOptions): GreedyResult {
   const best = new Float64Array(cov.evals);
   const chosen = new Int32Array(N);
   const objective = new Float64Array(N);
-  const taken = new Uint8Array(C);
   let f = 0;
   let evaluations = 0;
   for (let i = 0; i < K; i++) {
     f += take(cov, best, i);
-    taken[i] = 1;
     chosen[i] = i;
     objective[i] = f;
   }
@@ -100,7 +98,6 @@ export function greedyCover(cov: Coverage, opts: GreedyOptions): GreedyResult {
         const top = heap.pop()!;
         if (stamp[top.c] === step) {
           f += take(cov, best, top.c);
-          taken[top.c] = 1;
           chosen[step] = top.c;
           objective[step] = f;
           break;
@@ -151,7 +148,6 @@ export function greedyCover(cov: Coverage, opts: GreedyOptions): GreedyResult {
       }
     }
     f += take(cov, best, bc);
-    taken[bc] = 1;
     chosen[step] = bc;
     objective[step] = f;
     // Remove bc from the pool.

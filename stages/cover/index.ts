@@ -93,6 +93,23 @@ export function coverStage(opts: CoverOptions): Stage {
       ctx.report.keep = opts.keep;
       ctx.report.rankedBy = by;
     },
+    memory(ctx) {
+      const kept = ctx.kept!;
+      const dim = kept.dim;
+      const N = kept.capacity;
+      const C = Math.min(rows, Math.max(N, opts.candidates ?? Math.round(COVER_DEFAULTS.candidatesFactor * N)));
+      const S = opts.sample === 0 ? rows - C : Math.min(rows - C, opts.sample ?? COVER_DEFAULTS.sample);
+      const k = Math.min(C, opts.neighbors ?? COVER_DEFAULTS.neighbors);
+      const threads = Math.max(1, opts.threads ?? ctx.options.threads);
+      return [
+        { what: 'kept table', bytes: kept.bytes, option: '--keep' },
+        // Gathered rows, word and count per candidate; the padded unit table the search holds.
+        { what: 'cover candidates', bytes: C * (dim * 4 + 64) + C * (Math.ceil(dim / 8) * 8) * 4, option: '--candidates' },
+        { what: 'cover sample', bytes: S * (dim * 4 + 8), option: '--sample' },
+        // Neighbour lists, their copy by candidate, and one candidate x k list per worker.
+        { what: 'cover coverage table', bytes: (C + S) * k * 16 + threads * C * k * 8, option: '--candidates' },
+      ];
+    },
     async prepare(ctx) {
       const kept = ctx.kept!;
       const N = kept.capacity;
