@@ -37,8 +37,9 @@ import { IntList } from './formats/fasttext/indexer.js';
 import { FifuRowWriter, FifuWriter, toToml, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from './formats/fifu/index.js';
 import { openLookup } from './lookup/index.js';
 import { checkPqOptions, decodeOne, encodeOne, normCodesFor, quantizeNorms, quantizeRows, type PqOptions, type PqResult } from './pq-quantize.js';
-import { subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
+import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
 import { planNgrams } from './serialize-subwords.js';
+import { quantizeRowSources } from './pq-stream.js';
 
 export const QUANTIZE_METHODS = ['pq'] as const;
 /** Formats that are always quantized. */
@@ -120,6 +121,8 @@ export function quantizedSerializer(ctx: RunContext, have: ReadonlySet<Capabilit
       'stage "serialize": a finalfusion file cannot map a pruned word to another word\'s row while it has subwords (a finalfusion reader rebuilds every word it does not know from its n-grams); use --pruned-words subwords, or write word2vec/GloVe',
     );
   }
+  // a .ftz holds kept rows only: a fastText pass computes pruned words for the report's sample only
+  if (to === 'ftz' && holder && !input.map) ctx.state.set(KEPT_ONLY_STATE, true);
   const fifuPruned = to === 'fifu' && hasKept && !holder && input.layout === 'expanded';
   const prunedWords: string[] = [];
   let prunedRows = new Int32Array(1024);
@@ -370,8 +373,12 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
   const wordRows = ft ? await rowsById((s, c) => ft.readInputRows(s, c), ids!, dim) : kept.vectors.slice(0, N * dim);
   const M = plan ? plan.planRows : 0;
   const blocks = [{ data: wordRows, rows: N }];
-  if (M) blocks.push({ data: plan!.rows, rows: M });
-  const pq = quantizeRows(blocks, dim, { ...q, seed: ctx.options.seed });
+  if (M && plan!.rowsResident) blocks.push({ data: plan!.rows, rows: M });
+  // plan rows left in the input file (huge fastText models): the same quantization, read as it goes (pq-stream.ts)
+  const pq =
+    M && !plan!.rowsResident
+      ? await quantizeRowSources([blocks[0]!, { rows: M, read: (rows, fn) => plan!.readRows(rows, fn) }], dim, { ...q, seed: ctx.options.seed })
+      : quantizeRows(blocks, dim, { ...q, seed: ctx.options.seed });
   fill(report, pq, !!q.qnorm);
   const cb = pq.codebook;
   if (cb.k !== KSUB) throw new Error(`fastText needs ${KSUB} centroids per sub-quantizer`);
@@ -446,14 +453,18 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   if (kept) for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) keptWords.add(kept.labels[k]!);
   const stats = { kept: new CosineStats(), pruned: new CosineStats(), all: new CosineStats(), missing: 0, seconds: 0 };
   const lk = await openLookup(file, { from: to === 'ftz' ? 'fasttext' : 'fifu' });
+  // a fastText input too large for memory: kept words and a sample of the others (subword-collapse.ts)
+  const need = keptAndSampleRows(ctx);
+  if (need) (ctx.model as FastTextModel).passPlan = { need };
   try {
     await drain(
       openPass(ctx, 'verify').flatMap((b: Batch) =>
         fromPromise(
           (async () => {
-            const r = await lk.vectors(b.words);
+            const r = await lk.vectors(need ? b.words.map((w, i) => (need[b.start + i] ? w : '')) : b.words);
             const dim = b.dim;
             for (let i = 0; i < b.words.length; i++) {
+              if (need && !need[b.start + i]) continue;
               if (r.source[i] === 0) {
                 stats.missing++;
                 continue;
@@ -470,6 +481,7 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
     );
   } finally {
     await lk.close();
+    if (need) (ctx.model as FastTextModel).passPlan = undefined;
   }
   stats.seconds = Math.round((performance.now() - t) / 10) / 100;
   report.cosine = stats;

@@ -130,6 +130,25 @@ export const KEPT_ONLY_STATE = 'writer-needs-kept-rows-only';
 /** Pruned words rebuilt (and compared) when the writer needs kept rows only. */
 export const REBUILD_SAMPLE = 10000;
 
+/**
+ * Rows a pass over a fastText model too large for the reader's budget needs to check a pruned
+ * model: every kept word and every step-th other word (about `sample`); undefined when the n-gram
+ * rows fit in memory (a full pass is cheap) or the dictionary repeats words.
+ */
+export function keptAndSampleRows(ctx: RunContext, sample = REBUILD_SAMPLE): Uint8Array | undefined {
+  const model = ctx.model;
+  const kept = ctx.kept;
+  if (!(model instanceof FastTextModel) || model.tableResident || model.duplicateWords > 0 || !kept) return undefined;
+  const need = new Uint8Array(model.nwords);
+  for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) need[kept.sourceRow[k]!] = 2;
+  const step = Math.max(1, Math.floor((model.nwords - kept.size) / sample));
+  for (let r = 0, p = 0; r < need.length; r++) {
+    if (need[r] === 2) need[r] = 1;
+    else if (p++ % step === 0) need[r] = 1;
+  }
+  return need;
+}
+
 export function subwordPlanOf(ctx: RunContext): SubwordPlanHolder | undefined {
   return ctx.state.get(PLAN_STATE) as SubwordPlanHolder | undefined;
 }

@@ -1,19 +1,21 @@
 /**
  * The distinct n-grams of a vocabulary that reach a subword plan's rows, held off the JavaScript
- * heap: a byte pool, per n-gram its offset, length and plan row, and an open-addressing hash of
- * entry numbers compared byte for byte (exact: no fingerprint can collide).
+ * heap: a byte pool, per n-gram its offset, length and plan row, and chains of entries per key:
+ * the n-gram's own table row (equal bytes always hash to the same row), compared byte for byte
+ * (exact: no fingerprint can collide).
  *
  * N-grams are stored as finalfusion stores them: a fastText n-gram of a word that is not valid
  * UTF-8 becomes its canonical form (each invalid sequence replaced by U+FFFD, see
  * subwords/ngrams.ts canonicalWord); when two different raw n-grams become the same, the first
  * keeps its place and the later ones are counted in `skipped` (as writePrunedSubwordFifu does).
  *
- * Memory: pool bytes + 14 bytes per distinct n-gram + 8 bytes per hash slot (load at most 1/2).
- * Cost: one hash and, on a hit, one byte comparison per n-gram occurrence.
+ * Memory: pool bytes + 14 bytes per distinct n-gram + 4 bytes per table row.
+ * Cost: per n-gram occurrence, a walk of its row's chain (usually one entry) with byte comparisons.
  */
 import type { RunContext } from '../pipeline/context.js';
 import { isValidUtf8 } from '../pipeline/words.js';
 import { FastTextModel } from './formats/fasttext/index.js';
+import { fasttextHash } from './subwords/fasttext-hash.js';
 import { canonicalWord } from './subwords/ngrams.js';
 import type { SubwordPlan } from './subword-collapse.js';
 import { forEachVocabularyBatch } from './subword-usage.js';
@@ -24,12 +26,18 @@ export class NgramTable {
   private offsets = new Uint32Array(1 << 16);
   private lengths = new Uint16Array(1 << 16);
   private rows = new Int32Array(1 << 16);
-  /** Entry number + 1 per slot, 0 empty. */
-  private slots = new Int32Array(1 << 17);
-  private hashes = new Uint32Array(1 << 17);
+  /** Next entry of the same key (entry number + 1, 0 none). */
+  private next = new Int32Array(1 << 16);
+  /** First entry per key (entry number + 1, 0 none): keys are the model's hash buckets. */
+  private heads: Int32Array;
   count = 0;
   /** Raw n-grams dropped because their canonical form repeats another n-gram's. */
   skipped = 0;
+
+  /** @param keys size of the key space (n-grams with the same bytes always have the same key) */
+  constructor(readonly keys: number) {
+    this.heads = new Int32Array(Math.max(1, keys));
+  }
 
   /** Bytes of every n-gram together. */
   get bytes(): number {
@@ -38,25 +46,15 @@ export class NgramTable {
 
   /** Bytes this table holds. */
   get memoryBytes(): number {
-    return this.pool.byteLength + this.offsets.byteLength + this.lengths.byteLength + this.rows.byteLength + this.slots.byteLength + this.hashes.byteLength;
+    return this.pool.byteLength + this.offsets.byteLength + this.lengths.byteLength + this.rows.byteLength + this.next.byteLength + this.heads.byteLength;
   }
 
-  /** Adds bytes[s, e) with plan row `row` unless present; returns whether it was added. */
-  add(bytes: Uint8Array, s: number, e: number, row: number): boolean {
+  /** Adds bytes[s, e) under `key` with plan row `row` unless present; returns whether it was added. */
+  add(key: number, bytes: Uint8Array, s: number, e: number, row: number): boolean {
     const len = e - s;
     if (len > 0xffff) throw new RangeError(`an n-gram of ${len} bytes`);
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
-    h = (h ^ (h >>> 16)) >>> 0;
-    const mask = this.slots.length - 1;
     const pool = this.pool;
-    for (let k = h & mask; ; k = (k + 1) & mask) {
-      const v = this.slots[k]!;
-      if (v === 0) {
-        this.insert(k, h, bytes, s, len, row);
-        return true;
-      }
-      if (this.hashes[k] !== h) continue;
+    for (let v = this.heads[key]!; v !== 0; v = this.next[v - 1]!) {
       const j = v - 1;
       if (this.lengths[j] !== len) continue;
       const o = this.offsets[j]!;
@@ -69,15 +67,18 @@ export class NgramTable {
       }
       if (same) return false;
     }
+    this.insert(key, bytes, s, len, row);
+    return true;
   }
 
-  private insert(slot: number, h: number, bytes: Uint8Array, s: number, len: number, row: number): void {
+  private insert(key: number, bytes: Uint8Array, s: number, len: number, row: number): void {
     const j = this.count++;
     if (j === this.offsets.length) {
       const n = this.offsets.length * 2;
       this.offsets = grow(this.offsets, new Uint32Array(n));
       this.lengths = grow(this.lengths, new Uint16Array(n));
       this.rows = grow(this.rows, new Int32Array(n));
+      this.next = grow(this.next, new Int32Array(n));
     }
     if (this.poolLength + len > this.pool.length) {
       const p = new Uint8Array(Math.max(this.pool.length * 2, this.poolLength + len));
@@ -89,27 +90,8 @@ export class NgramTable {
     this.lengths[j] = len;
     this.rows[j] = row;
     this.poolLength += len;
-    this.slots[slot] = j + 1;
-    this.hashes[slot] = h;
-    if (this.count * 2 > this.slots.length) this.rehash();
-  }
-
-  private rehash(): void {
-    const n = this.slots.length * 2;
-    const slots = new Int32Array(n);
-    const hashes = new Uint32Array(n);
-    const mask = n - 1;
-    for (let k = 0; k < this.slots.length; k++) {
-      const v = this.slots[k]!;
-      if (v === 0) continue;
-      const h = this.hashes[k]!;
-      let t = h & mask;
-      while (slots[t] !== 0) t = (t + 1) & mask;
-      slots[t] = v;
-      hashes[t] = h;
-    }
-    this.slots = slots;
-    this.hashes = hashes;
+    this.next[j] = this.heads[key]!;
+    this.heads[key] = j + 1;
   }
 
   /**
@@ -142,18 +124,10 @@ export class NgramTable {
     return { bytes: this.pool.subarray(o, o + this.lengths[j]!), row: this.rows[j]! };
   }
 
-  length(j: number): number {
-    return this.lengths[j]!;
-  }
-
-  rowOf(j: number): number {
-    return this.rows[j]!;
-  }
-
-  /** Releases the hash (after the last add). */
+  /** Releases the chains (after the last add). */
   freeze(): void {
-    this.slots = new Int32Array(1);
-    this.hashes = new Uint32Array(1);
+    this.heads = new Int32Array(1);
+    this.next = new Int32Array(1);
   }
 }
 
@@ -172,7 +146,8 @@ function grow<T extends Uint32Array | Uint16Array | Int32Array>(a: T, b: T): T {
  * each with its plan row. Words are visited in file order, n-grams in the model's order.
  */
 export async function collectPlanNgrams(ctx: RunContext, plan: SubwordPlan): Promise<NgramTable> {
-  const table = new NgramTable();
+  // n-grams with the same bytes share their table row: the row is the key of the chains
+  const table = new NgramTable(plan.buckets);
   const ix = plan.indexer;
   const map = plan.rowMap;
   const rawInvalid = new Set<string>();
@@ -183,22 +158,32 @@ export async function collectPlanNgrams(ctx: RunContext, plan: SubwordPlan): Pro
     const r = map[row]!;
     if (r < 0) return;
     if (valid) {
-      table.add(bytes, s, e, r);
+      table.add(row, bytes, s, e, r);
       return;
     }
     const raw = Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
     if (rawInvalid.has(raw)) return;
     rawInvalid.add(raw);
+    // the canonical form may be a valid n-gram of another row: look under the row its bytes hash to
     const c = Buffer.from(canonicalWord(raw), 'latin1');
-    if (!table.add(c, 0, c.length, r)) table.skipped++;
+    if (!table.add(keyOf(c), c, 0, c.length, r)) table.skipped++;
   };
+  const keyOf = (c: Uint8Array): number => {
+    if (ft) {
+      const k = fasttextHash(c) % ft.indexer.buckets;
+      const row = ft.indexer.prune ? (ft.indexer.prune.get(k) ?? -1) : k;
+      if (row >= 0) return row;
+    }
+    return fasttextHash(c) % table.keys;
+  };
+  const visit = (row: number, _k: number, s: number, e: number, bytes: Uint8Array) => add(bytes, s, e, row);
   await forEachVocabularyBatch(
     ctx,
     (b) => {
       for (const w of b.words) {
         valid = isAscii(w) || isValidUtf8(Buffer.from(w, 'latin1'));
         if (ft) {
-          ft.indexer.visit(w, (row, _k, s, e, bytes) => add(bytes, s, e, row));
+          ft.indexer.visit(w, visit);
         } else {
           // other subword vocabularies: their n-grams as strings
           for (const { ngram, index } of ix.ngrams(w)) {

@@ -47,7 +47,11 @@ export const COMPANION_ZERO = -2;
  * What the next passes compute (stages set it before the streaming pass; undefined: everything).
  */
 export interface FastTextPassPlan {
-  /** Words (by dictionary index) whose vectors a pass computes; the others come as zero rows. */
+  /**
+   * Words (by dictionary index) whose vectors a pass computes; the others come as zero rows, and
+   * a batch without any computed word shares one read-only zero array with the other such
+   * batches (no stage may write to rows that were not computed).
+   */
   need?: Uint8Array;
   /**
    * Companion sums: for every computed word (or those marked in `words`), the mean of its n-gram
@@ -533,6 +537,7 @@ export class FastTextModel implements ModelReader {
     const slotOf = new Int32Array(nwords);
     const compOf = new Int32Array(nwords);
     const compUsed = new Int32Array(nwords);
+    let zeros: Float32Array | undefined;
     let w0 = 0;
     while (w0 < nwords) {
       // The window: whole batches from w0 whose slots fit one sweep (at least one batch).
@@ -610,10 +615,10 @@ export class FastTextModel implements ModelReader {
       const st = starts.data;
       for (let b0 = w0; b0 < w1; b0 += batchRows) {
         const n = Math.min(batchRows, w1 - b0);
-        const vectors = new Float32Array(n * dim);
         // own rows of the computed words, in runs
         const ids: number[] = [];
         for (let j = 0; j < n; j++) if (slotOf[b0 - w0 + j]! >= 0) ids.push(b0 + j);
+        const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
         await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
         let crows: CompanionRows | undefined;
         for (let j = 0; j < n; j++) {
