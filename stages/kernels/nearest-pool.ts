@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
 import { nearestRowsJs } from './nearest.js';
-import { SimdTable, type WasmMemory } from './nearest-simd.js';
+import { SimdTable, SLOT_QUERIES, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
 
 export interface NearestResult {
@@ -27,6 +27,8 @@ export class NearestPool {
   private pending = new Map<number, { resolve: (r: NearestResult) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
   private rr = 0;
+  /** Per worker: the end of its queue (a worker's slot serves one request at a time). */
+  private queues: Promise<unknown>[] = [];
   private readonly simd: SimdTable | null;
   private readonly plain: Float32Array | undefined;
   /** 'wasm-simd' or 'js': the kernel this pool runs. */
@@ -54,10 +56,10 @@ export class NearestPool {
         ? { kind: 'simd', memory: this.simd.memory, layout: this.simd.layout, slot: i + 1 }
         : { kind: 'js', table, rows, dim };
       const w = new Worker(url!, { workerData: data });
-      w.on('message', (m: { id: number; index: Int32Array; score: Float32Array }) => {
+      w.on('message', (m: { id: number; index?: Int32Array; score?: Float32Array }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        p?.resolve({ index: m.index, score: m.score });
+        p?.resolve({ index: m.index!, score: m.score! });
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
@@ -65,6 +67,7 @@ export class NearestPool {
       });
       w.unref();
       this.workers.push(w);
+      this.queues.push(Promise.resolve());
     }
   }
 
@@ -125,14 +128,14 @@ export class NearestPool {
   async search(queries: Float32Array, n: number): Promise<NearestResult> {
     if (this.workers.length === 0) return this.searchHere(queries, n);
     const w = this.workers.length;
-    if (n < 64 * w || w === 1) return this.one(this.workers[this.rr++ % w]!, queries, n);
+    if (n < 64 * w || w === 1) return this.one(this.rr++ % w, queries, n);
     const per = Math.ceil(n / w);
     const parts: Promise<NearestResult>[] = [];
     for (let i = 0; i < w; i++) {
       const a = i * per;
       const b = Math.min(n, a + per);
       if (a >= b) break;
-      parts.push(this.one(this.workers[i]!, queries.slice(a * this.dim, b * this.dim), b - a));
+      parts.push(this.one(i, queries.subarray(a * this.dim, b * this.dim), b - a));
     }
     const got = await Promise.all(parts);
     const index = new Int32Array(n);
@@ -146,12 +149,37 @@ export class NearestPool {
     return { index, score };
   }
 
-  private one(w: Worker, queries: Float32Array, n: number): Promise<NearestResult> {
+  /** Queries on worker i, after the requests already queued there. */
+  private one(i: number, queries: Float32Array, n: number): Promise<NearestResult> {
+    const job = this.queues[i]!.then(() => (this.simd ? this.viaSlot(i, queries, n) : this.viaMessage(i, queries.slice(), n)));
+    this.queues[i] = job.catch(() => undefined);
+    return job;
+  }
+
+  /** SIMD: queries into worker i's slot (slot i + 1) in chunks; the worker runs the kernel there. */
+  private async viaSlot(i: number, queries: Float32Array, n: number): Promise<NearestResult> {
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    for (let q0 = 0; q0 < n; q0 += SLOT_QUERIES) {
+      const c = Math.min(SLOT_QUERIES, n - q0);
+      this.simd!.put(i + 1, queries, q0, c);
+      await this.post(i, { n: c });
+      this.simd!.take(i + 1, c, index, score, q0);
+    }
+    return { index, score };
+  }
+
+  private viaMessage(i: number, queries: Float32Array, n: number): Promise<NearestResult> {
+    return this.post(i, { queries, n }, [queries.buffer as ArrayBuffer]);
+  }
+
+  private post(i: number, msg: { queries?: Float32Array; n: number }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
+    const w = this.workers[i]!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ id, queries, n });
+      w.postMessage({ id, ...msg }, transfer);
     }).finally(() => {
       if (this.pending.size === 0) for (const x of this.workers) x.unref();
     }) as Promise<NearestResult>;

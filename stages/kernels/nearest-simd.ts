@@ -153,19 +153,40 @@ export class SimdTable {
    * lower row, using scratch slot `slot` (one per thread).
    */
   search(slot: number, queries: Float32Array, nq: number, outIndex: Int32Array, outScore: Float32Array): void {
-    const { d, rows } = this.layout;
-    const qBytes = SLOT_QUERIES * d * 4;
     for (let q0 = 0; q0 < nq; q0 += SLOT_QUERIES) {
       const n = Math.min(SLOT_QUERIES, nq - q0);
-      const base = this.stage(slot, queries, q0, n);
-      const oi = base + qBytes;
-      const os = oi + SLOT_QUERIES * 4;
-      this.i32.fill(-1, oi >> 2, (oi >> 2) + n);
-      this.f32.fill(-Infinity, os >> 2, (os >> 2) + n);
-      this.ex.nearest(base, n, 0, rows, d, oi, os);
-      outIndex.set(this.i32.subarray(oi >> 2, (oi >> 2) + n), q0);
-      outScore.set(this.f32.subarray(os >> 2, (os >> 2) + n), q0);
+      this.put(slot, queries, q0, n);
+      this.run(slot, n);
+      this.take(slot, n, outIndex, outScore, q0);
     }
+  }
+
+  /** Step 1 of a search in a slot: queries [q0, q0 + n) (n <= SLOT_QUERIES) in, answers reset. */
+  put(slot: number, queries: Float32Array, q0: number, n: number): void {
+    const { oi, os } = this.slotAreas(slot);
+    this.stage(slot, queries, q0, n);
+    this.i32.fill(-1, oi >> 2, (oi >> 2) + n);
+    this.f32.fill(-Infinity, os >> 2, (os >> 2) + n);
+  }
+
+  /** Step 2: the kernel on the slot's n queries (any thread attached to the memory). */
+  run(slot: number, n: number): void {
+    const { base, oi, os } = this.slotAreas(slot);
+    this.ex.nearest(base, n, 0, this.layout.rows, this.layout.d, oi, os);
+  }
+
+  /** Step 3: the slot's n answers out, at outIndex/outScore[at...]. */
+  take(slot: number, n: number, outIndex: Int32Array, outScore: Float32Array, at = 0): void {
+    const { oi, os } = this.slotAreas(slot);
+    outIndex.set(this.i32.subarray(oi >> 2, (oi >> 2) + n), at);
+    outScore.set(this.f32.subarray(os >> 2, (os >> 2) + n), at);
+  }
+
+  private slotAreas(slot: number): { base: number; oi: number; os: number } {
+    const { d, slotBase, slotBytes } = this.layout;
+    const base = slotBase + slot * slotBytes;
+    const oi = base + SLOT_QUERIES * d * 4;
+    return { base, oi, os: oi + SLOT_QUERIES * 4 };
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Worker thread for nearest-row search: attaches to the pool's table (its slot of the shared
- * WebAssembly memory, or the plain shared table) and answers batches of unit-length queries with
- * the nearest row and its score.
+ * Worker thread for nearest-row search: attaches to the pool's table. SIMD kernel: the pool puts
+ * the queries into this worker's slot of the shared WebAssembly memory and sends only their count;
+ * the answers are left in the slot (no buffers cross threads, so none pile up in this thread's
+ * heap). TypeScript kernel: queries come in the message and answers go back transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { nearestRowsJs } from './nearest.js';
@@ -11,10 +12,14 @@ import { SimdTable } from './nearest-simd.js';
 const data = workerData as NearestWorkerData;
 const simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
 
-parentPort!.on('message', (m: { id: number; queries: Float32Array; n: number }) => {
+parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number }) => {
+  if (data.kind === 'simd') {
+    simd!.run(data.slot, m.n);
+    parentPort!.postMessage({ id: m.id });
+    return;
+  }
   const index = new Int32Array(m.n);
   const score = new Float32Array(m.n);
-  if (data.kind === 'simd') simd!.search(data.slot, m.queries, m.n, index, score);
-  else nearestRowsJs(m.queries, m.n, data.table, data.rows, data.dim, index, score);
+  nearestRowsJs(m.queries!, m.n, data.table, data.rows, data.dim, index, score);
   parentPort!.postMessage({ id: m.id, index, score }, [index.buffer, score.buffer]);
 });
