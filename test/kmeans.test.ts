@@ -136,6 +136,14 @@ describe('kernels', () => {
       const out = s.finish();
       expect(out.n).toBe(10);
       for (const r of out.rows) hits[r]!++;
+      // Rows come back in input order with their own word, vector and norm.
+      for (let i = 0; i < out.n; i++) {
+        const r = out.rows[i]!;
+        if (i > 0) expect(r).toBeGreaterThan(out.rows[i - 1]!);
+        expect(out.words[i]).toBe(`w${r}`);
+        expect(Array.from(out.vectors.subarray(i * d, (i + 1) * d))).toEqual([r + 1, 1]);
+        expect(out.norms[i]).toBeCloseTo(Math.hypot(r + 1, 1), 4);
+      }
       // Estimate weights sum to about the number of rows offered.
       expect(out.estimates.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
     }
@@ -340,6 +348,10 @@ describe('prune --method kmeans', () => {
     const ref = await prune({ keep: 600, forceKeep: 100, weights: 'rank', refine: true });
     expect(ref.report.cosineAll!.weightedMean).toBeGreaterThanOrEqual(base.report.cosineAll!.weightedMean - 1e-6);
     expect(ref.report.cosineAll!.mean).toBeGreaterThan(0.5);
+    // Labels stay unique, and force-kept words keep their own names.
+    const labels = ref.kept!.labels.slice(0, ref.kept!.size);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(labels.slice(0, 100)).toEqual(model.words.slice(0, 100));
   });
 
   it('rejects bad options with exit code 2 and a clear message', () => {

@@ -98,32 +98,56 @@ export class PrioritySample {
     this.words[slot] = word;
   }
 
-  /** The sample in input row order. */
+  /**
+   * The sample in input row order. The rows are put in order in place (the sample's memory is not
+   * doubled); the sampler must not be used afterwards.
+   */
   finish(): SampleRows {
     const entries = this.heap.toArray().sort((a, b) => a.row - b.row);
+    this.heap.clear();
     const n = entries.length;
     const d = this.dim;
+    // Row i of the result is slot entries[i].slot: permute vectors, norms and words in place by
+    // following cycles, one spare row.
+    const from = Int32Array.from(entries, (e) => e.slot);
+    const done = new Uint8Array(n);
+    const spare = new Float32Array(d);
+    for (let i = 0; i < n; i++) {
+      if (done[i] || from[i] === i) {
+        done[i] = 1;
+        continue;
+      }
+      spare.set(this.vectors.subarray(i * d, (i + 1) * d));
+      const norm = this.norms[i]!;
+      const word = this.words[i]!;
+      let j = i;
+      for (;;) {
+        done[j] = 1;
+        const f = from[j]!;
+        if (f === i) {
+          this.vectors.set(spare, j * d);
+          this.norms[j] = norm;
+          this.words[j] = word;
+          break;
+        }
+        this.vectors.copyWithin(j * d, f * d, (f + 1) * d);
+        this.norms[j] = this.norms[f]!;
+        this.words[j] = this.words[f]!;
+        j = f;
+      }
+    }
     const out: SampleRows = {
       n,
       dim: d,
-      rows: new Int32Array(n),
-      words: new Array<string>(n),
-      vectors: new Float32Array(n * d),
-      norms: new Float32Array(n),
-      weights: new Float64Array(n),
-      estimates: new Float64Array(n),
+      rows: Int32Array.from(entries, (e) => e.row),
+      words: this.words.slice(0, n),
+      vectors: this.vectors.subarray(0, n * d),
+      norms: this.norms.subarray(0, n),
+      weights: Float64Array.from(entries, (e) => e.weight),
+      estimates: Float64Array.from(entries, (e) => Math.max(e.weight, this.tau)),
       offered: this.offered,
       tau: this.tau,
     };
-    for (let i = 0; i < n; i++) {
-      const e = entries[i]!;
-      out.rows[i] = e.row;
-      out.words[i] = this.words[e.slot]!;
-      out.vectors.set(this.vectors.subarray(e.slot * d, (e.slot + 1) * d), i * d);
-      out.norms[i] = this.norms[e.slot]!;
-      out.weights[i] = e.weight;
-      out.estimates[i] = Math.max(e.weight, this.tau);
-    }
     return out;
   }
 }

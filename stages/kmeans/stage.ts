@@ -129,6 +129,7 @@ export function kmeansStage(opts: KMeansOptions): Stage {
   let byCounts = false;
   let sampleSize = checked.sample;
   let capacity = 0;
+  let sampleRows = 0;
   const rowToKept = new Map<number, number>();
 
   return {
@@ -145,12 +146,13 @@ export function kmeansStage(opts: KMeansOptions): Stage {
       const rows = await model.countRows();
       const dim = model.info.dim;
       if (opts.sample === undefined && ctx.options.memoryBytes !== undefined) {
-        // The sample may use at most half of the memory budget.
-        const fit = Math.floor(ctx.options.memoryBytes / 2 / (dim * 4 + 64));
-        if (fit < checked.k) throw new UsageError(`the memory budget holds a sample of ${fit} rows, fewer than the ${checked.k} centroids to learn`);
-        sampleSize = Math.min(sampleSize, fit);
+        // The default sample takes at most half of the memory budget, but never fewer rows than
+        // centroids (then the --memory check reports what does not fit).
+        const fit = Math.floor(ctx.options.memoryBytes / 2 / (dim * 4 + 136));
+        sampleSize = Math.max(checked.k, Math.min(sampleSize, fit));
       }
       capacity = Math.min(checked.keep, rows);
+      sampleRows = Math.min(sampleSize, Math.max(1, rows - Math.min(checked.forceKeep, capacity)));
       if (checked.keep >= rows) ctx.info(`--keep ${checked.keep} >= ${rows} rows: every row is kept, nothing is mapped`);
       ctx.kept = new KeptTable(dim, capacity);
       ctx.report.method = 'kmeans';
@@ -210,6 +212,22 @@ export function kmeansStage(opts: KMeansOptions): Stage {
             `${train.epochs} epoch${train.epochs === 1 ? '' : 's'}, ${train.steps} batches${train.stoppedEarly ? ' (converged)' : ''}, ${rep.seconds.train} s`,
         );
       }
+    },
+    memory(ctx) {
+      const kept = ctx.kept!;
+      const dim = kept.dim;
+      const forced = Math.min(checked.forceKeep, capacity);
+      const k = Math.min(checked.k, sampleRows);
+      const items = [
+        { what: 'kept table', bytes: kept.bytes, option: '--keep' },
+        // Rows, norm, word, heap entry and weights per sampled row.
+        { what: 'k-means sample', bytes: sampleRows * (dim * 4 + 136), option: '--sample' },
+        // Centre copies (running, unit, float64 sums) and per-point training arrays.
+        { what: 'k-means training', bytes: k * dim * 16 + k * 64 + sampleRows * 56, option: '--keep' },
+        { what: 'force-kept rows', bytes: forced * (dim * 4 + 96), option: '--force-keep' },
+      ];
+      if (opts.refine) items.push({ what: 'refine sums and unit table', bytes: k * dim * 8 + kept.capacity * dim * 4, option: '--refine' });
+      return items;
     },
     transform(input) {
       return input.map((b: Batch) => {
@@ -413,6 +431,14 @@ async function refine(ctx: RunContext, kept: KeptTable, own: Set<number>, mode: 
     const scale = normSum[c]! / mass[c]! / Math.sqrt(s);
     for (let t = 0; t < dim; t++) v[t] = sums[c * dim + t]! * scale;
     kept.set(first + c, bestWord[c]!, v, -1, 0);
+  }
+  // A centroid without members keeps its sample label, unless a member word of another centroid
+  // took that name.
+  const taken = new Set<string>();
+  for (let c = 0; c < k; c++) if (mass[c]! > 0 && bestWord[c] !== undefined) taken.add(bestWord[c]!);
+  for (let c = 0; c < k; c++) {
+    if (mass[c]! > 0 && bestWord[c] !== undefined) continue;
+    if (taken.has(kept.labels[first + c]!)) kept.labels[first + c] = `cluster:${c}`;
   }
   kept.finish();
 }
