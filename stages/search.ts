@@ -5,7 +5,8 @@
  *
  * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries are
  * answered exactly, and the search breadth (ef) doubles from 16 until the index agrees with exact
- * search on at least 1 - (1 - minAgreement) / 2 of them (unless `ef` is given). Under `auto`, it
+ * search on at least 1 - (1 - minAgreement) / 2 of them and loses at most CALIBRATION_MAX_LOST of
+ * mean cosine (unless `ef` is given). Under `auto`, it
  * also times both ways on those rows and goes exact when the index is not CALIBRATION_GAIN times
  * faster per query. Then it checks itself: a uniform random sample of the queries (reservoir,
  * `verifySample` rows, seeded) is also answered exactly at the end, giving the agreement rate and
@@ -47,6 +48,8 @@ export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, candida
 export const CALIBRATION_ROWS = 1024;
 export const CALIBRATION_EF = [16, 32, 64, 128, 256, 512] as const;
 export const CALIBRATION_GAIN = 2;
+/** ... and the mean cosine lost on them must not exceed this (rare far misses weigh here). */
+export const CALIBRATION_MAX_LOST = 0.0005;
 
 /** auto: approximate when the table has at least this many rows ... */
 export const AUTO_MIN_ROWS = 32768;
@@ -281,31 +284,37 @@ export class NearestSearch {
     const exactCpu = cpu() - t;
     let ef = 0;
     let agreement = 0;
+    let lost = 0;
     let approxCpu = 0;
-    const tried: { ef: number; agreement: number; cpu_seconds: number }[] = [];
+    const tried: { ef: number; agreement: number; mean_cosine_lost: number; cpu_seconds: number }[] = [];
     for (const e of CALIBRATION_EF) {
       t = cpu();
       const r = this.approx(q, c, e);
       const dt = cpu() - t;
       let agree = 0;
-      for (let i = 0; i < c; i++) if (r.index[i] === exact.index[i] || r.score[i] === exact.score[i]) agree++;
+      let sum = 0;
+      for (let i = 0; i < c; i++) {
+        if (r.index[i] === exact.index[i] || r.score[i] === exact.score[i]) agree++;
+        sum += exact.score[i]! - r.score[i]!;
+      }
       ef = e;
       agreement = c ? agree / c : 1;
+      lost = c ? sum / c : 0;
       approxCpu = dt;
-      tried.push({ ef: e, agreement: Math.round(agreement * 1e4) / 1e4, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
-      if (agreement >= target || e >= this.pool.rows) break;
+      tried.push({ ef: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
+      if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= this.pool.rows) break;
     }
     this.ef = Math.max(ef, this.k);
     const gain = approxCpu > 0 ? exactCpu / approxCpu : Infinity;
-    this.calibration = { rows: c, target, ef, agreement, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
-    const line = `calibrated on ${c} rows: ef ${ef} agrees on ${(agreement * 100).toFixed(1)}% at ${gain.toFixed(1)}x the speed of exact search`;
-    if (this.choice.requested === 'auto' && (agreement < target || gain < CALIBRATION_GAIN)) {
+    this.calibration = { rows: c, target, max_lost: CALIBRATION_MAX_LOST, ef, agreement, mean_cosine_lost: lost, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
+    const line = `calibrated on ${c} rows: ef ${ef} agrees on ${(agreement * 100).toFixed(1)}% (mean cosine lost ${lost.toFixed(5)}) at ${gain.toFixed(1)}x the speed of exact search`;
+    if (this.choice.requested === 'auto' && (agreement < target || lost > CALIBRATION_MAX_LOST || gain < CALIBRATION_GAIN)) {
       this.index!.close();
       this.index = undefined;
       this.sampleQ = new Float32Array(0);
       this.sampleIdx = new Int32Array(0);
       this.sampleScore = new Float32Array(0);
-      this.choice = { ...this.choice, mode: 'exact', reason: `${this.choice.reason}; then exact: ${line} (needs ${(target * 100).toFixed(1)}% and ${CALIBRATION_GAIN}x)` };
+      this.choice = { ...this.choice, mode: 'exact', reason: `${this.choice.reason}; then exact: ${line} (needs ${(target * 100).toFixed(1)}%, lost <= ${CALIBRATION_MAX_LOST} and ${CALIBRATION_GAIN}x)` };
       this.log(`search: auto switched to exact: ${line}`);
       return;
     }
