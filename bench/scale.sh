@@ -9,6 +9,8 @@
 #   bench/scale.sh keep       rows 1M, keep 10k 50k 100k (prune-pipe, auto): time and growth exponent
 # Generated models are cached in bench/data (git-ignored; delete them afterwards: 1.2 GB per 1M rows).
 # The numpy reference runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they slow a current numpy).
+# Output: kept rows as word2vec binary plus the mapping file (the reference writes a mapping file).
+# REF_SECONDS=S [REF_RSS=MB] bench/scale.sh big: reuse the reference mapping of an earlier run.
 source "$(dirname "$0")/lib.sh"
 OUT=${OUT:-$DATA/scale-out}
 mkdir -p "$OUT"
@@ -18,7 +20,7 @@ NUMPY_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 # pp NAME MODEL KEEP [options]: prune-pipe, mapping and report in $OUT
 pp() {
   local name=$1 model=$2 keep=$3; shift 3
-  measure "$name" $PP prune "$model" -o "$OUT/kept.txt" --layout kept --mapping "$OUT/map.tsv" --keep "$keep" --report "$OUT/report.json" -q "$@"
+  measure "$name" $PP prune "$model" -o "$OUT/kept.bin" --layout kept --mapping "$OUT/map.tsv" --keep "$keep" --report "$OUT/report.json" -q "$@"
   /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r.get("search",{}); print("  search:", json.dumps({k: s.get(k) for k in ("mode","reason","verify","calibration") if k in s})); print("  stages:", json.dumps(r["stages"]))' "$OUT/report.json"
 }
 
@@ -35,7 +37,11 @@ case "${1:-}" in
     model=$(gen_w2v 1000000 300)
     load
     "${NUMPY_ENV[@]}" /usr/bin/python3 -c 'import numpy, threadpoolctl; print("numpy", numpy.__version__, [(i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpoolctl.threadpool_info()])' 2>/dev/null || true
-    a=$(measure "numpy-ref 1M x 300 keep 50000" "${NUMPY_ENV[@]}" /usr/bin/python3 "$BENCH_DIR/spacy_prune.py" "$model" 50000 "$OUT/ref.tsv")
+    if [ -n "${REF_SECONDS:-}" ] && [ -s "$OUT/ref.tsv" ]; then
+      a=$(printf 'numpy-ref 1M x 300 keep 50000 (earlier run)\t%s\t%s' "$REF_SECONDS" "${REF_RSS:-?}")
+    else
+      a=$(measure "numpy-ref 1M x 300 keep 50000" "${NUMPY_ENV[@]}" /usr/bin/python3 "$BENCH_DIR/spacy_prune.py" "$model" 50000 "$OUT/ref.tsv")
+    fi
     echo "$a"
     load
     b=$(pp "prune-pipe 1M x 300 keep 50000 auto" "$model" 50000)
@@ -83,4 +89,4 @@ case "${1:-}" in
     exit 2
     ;;
 esac
-rm -f "$OUT/kept.txt"
+rm -f "$OUT/kept.bin"
