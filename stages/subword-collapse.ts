@@ -176,6 +176,26 @@ export async function readRowsSorted(rows: SubwordRows, sorted: Int32Array, fn: 
   }
 }
 
+const runBuffers = new WeakMap<FastTextModel, Float32Array>();
+
+/** readRowsSorted for a fastText model, reading into one buffer kept per model (8 MiB). */
+async function readTableSorted(model: FastTextModel, sorted: Int32Array, fn: (k: number, data: Float32Array, offset: number) => void): Promise<void> {
+  const dim = model.dim;
+  const gap = Math.max(1, Math.floor(GAP_BYTES / (dim * 4)));
+  const maxRows = Math.max(1, Math.floor(READ_BYTES / (dim * 4)));
+  let buf = runBuffers.get(model);
+  if (!buf) runBuffers.set(model, (buf = new Float32Array(maxRows * dim)));
+  let u = 0;
+  while (u < sorted.length) {
+    const a = sorted[u]!;
+    let v = u + 1;
+    while (v < sorted.length && sorted[v]! - sorted[v - 1]! <= gap && sorted[v]! - a < maxRows) v++;
+    await model.readTableRowsInto(a, sorted[v - 1]! - a + 1, buf);
+    for (let k = u; k < v; k++) fn(k, buf, (sorted[k]! - a) * dim);
+    u = v;
+  }
+}
+
 function check<T extends string>(value: T | undefined, allowed: readonly T[], name: string): void {
   if (value !== undefined && !allowed.includes(value)) {
     throw new UsageError(`stage "subword-collapse": ${name} must be ${allowed.join(' or ')}, got "${String(value)}"`);
@@ -472,7 +492,9 @@ async function buildPlan(ctx: RunContext, usage: SubwordUsage, o: PlanOptions, o
       }
       let kk = 0;
       while (kk < wanted.length && wanted[kk]! < M) kk++;
-      await readRowsSorted(sw, Int32Array.from(wanted.subarray(0, kk), (p) => keptBuckets[p]!), fn);
+      const buckets = Int32Array.from(wanted.subarray(0, kk), (p) => keptBuckets[p]!);
+      if (model instanceof FastTextModel) await readTableSorted(model, buckets, fn);
+      else await readRowsSorted(sw, buckets, fn);
       for (let k = kk; k < wanted.length; k++) fn(k, zero, 0); // the null row
     },
     companionMap() {

@@ -30,6 +30,11 @@ export class NgramTable {
   private next = new Int32Array(1 << 16);
   /** First entry per key (entry number + 1, 0 none): keys are the model's hash buckets. */
   private heads: Int32Array;
+  /**
+   * Per key, a copy of its first entry (byte 0: length 1..15, 0 none, 255 longer; then the
+   * bytes): the usual repeat of an n-gram is found in this one 16-byte record.
+   */
+  private firsts: Uint8Array;
   count = 0;
   /** Raw n-grams dropped because their canonical form repeats another n-gram's. */
   skipped = 0;
@@ -37,6 +42,7 @@ export class NgramTable {
   /** @param keys size of the key space (n-grams with the same bytes always have the same key) */
   constructor(readonly keys: number) {
     this.heads = new Int32Array(Math.max(1, keys));
+    this.firsts = new Uint8Array(Math.max(1, keys) * 16);
   }
 
   /** Bytes of every n-gram together. */
@@ -46,13 +52,25 @@ export class NgramTable {
 
   /** Bytes this table holds. */
   get memoryBytes(): number {
-    return this.pool.byteLength + this.offsets.byteLength + this.lengths.byteLength + this.rows.byteLength + this.next.byteLength + this.heads.byteLength;
+    return this.pool.byteLength + this.offsets.byteLength + this.lengths.byteLength + this.rows.byteLength + this.next.byteLength + this.heads.byteLength + this.firsts.byteLength;
   }
 
   /** Adds bytes[s, e) under `key` with plan row `row` unless present; returns whether it was added. */
   add(key: number, bytes: Uint8Array, s: number, e: number, row: number): boolean {
     const len = e - s;
     if (len > 0xffff) throw new RangeError(`an n-gram of ${len} bytes`);
+    const f = this.firsts;
+    const at = key * 16;
+    const fl = f[at]!;
+    if (fl === 0) {
+      this.insert(key, bytes, s, len, row);
+      return true;
+    }
+    if (fl === len && len <= 15) {
+      let i = 0;
+      while (i < len && f[at + 1 + i] === bytes[s + i]) i++;
+      if (i === len) return false;
+    }
     const pool = this.pool;
     for (let v = this.heads[key]!; v !== 0; v = this.next[v - 1]!) {
       const j = v - 1;
@@ -92,6 +110,11 @@ export class NgramTable {
     this.poolLength += len;
     this.next[j] = this.heads[key]!;
     this.heads[key] = j + 1;
+    const at = key * 16;
+    if (this.firsts[at] === 0) {
+      this.firsts[at] = len <= 15 ? len : 255;
+      if (len <= 15) this.firsts.set(bytes.subarray(s, s + len), at + 1);
+    }
   }
 
   /**
@@ -128,6 +151,7 @@ export class NgramTable {
   freeze(): void {
     this.heads = new Int32Array(1);
     this.next = new Int32Array(1);
+    this.firsts = new Uint8Array(16);
   }
 }
 

@@ -344,6 +344,15 @@ export class FastTextModel implements ModelReader {
     return o.kind === 'dense' ? readDenseRows(this.file, o, start, count, 'output matrix') : readQuantRows(this.file, o, start, count, 'output matrix');
   }
 
+  /** Rows [start, start + count) of the n-gram table into out[0 ..) (no allocation when read from the file). */
+  async readTableRowsInto(start: number, count: number, out: Float32Array): Promise<void> {
+    if (start < 0 || count < 0 || start + count > this.tableRows || out.length < count * this.dim) {
+      throw new RangeError(`n-gram rows [${start}, ${start + count}) outside 0..${this.tableRows} or larger than the buffer`);
+    }
+    if (this.table) out.set(this.table.subarray(start * this.dim, (start + count) * this.dim));
+    else await this.readRows(this.nwords + start, count, out, 0);
+  }
+
   /** Rows [start, start + count) of the n-gram table. */
   async readTableRows(start: number, count: number): Promise<Float32Array> {
     if (start < 0 || count < 0 || start + count > this.tableRows) {

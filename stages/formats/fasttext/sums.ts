@@ -79,8 +79,9 @@ export class RowSweeper {
   private readonly accBase: number;
   /** Slots the memory holds now. */
   private allocated = 0;
-  /** Per-row pair counts, then bounds (tableRows + 1), reused between sweeps. */
+  /** Per-row pair counts, then bounds (tableRows + 1), and fill positions, reused between sweeps. */
   private bounds?: Int32Array;
+  private fill?: Int32Array;
 
   /**
    * @param tableRows rows of the n-gram table
@@ -178,7 +179,8 @@ export class RowSweeper {
     const usedRows = new Int32Array(used);
     for (let r = 0, u = 0; r < T; r++) if (bounds[r + 1]! > bounds[r]!) usedRows[u++] = r;
     const pairSlot = new Int32Array(total);
-    const fill = bounds.slice(0, T);
+    const fill = (this.fill ??= new Int32Array(T));
+    fill.set(bounds.subarray(0, T));
     for (let j = 0; j < slots; j++) {
       for (let p = starts[j]!; p < starts[j + 1]!; p++) pairSlot[fill[rows[p]!]!++] = j;
     }
