@@ -86,7 +86,7 @@ export async function buildHnswIndex(table: RowSource, rows: number, dim: number
     const b = Math.min(rows, a + step);
     const keys = new BigUint64Array(b - a);
     for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    index.add(keys, table(a, b), p.threads);
+    index.add(keys, own(table(a, b)), p.threads);
     await new Promise((r) => setImmediate(r));
   }
   let live: UsearchIndex | undefined = index;
@@ -98,11 +98,11 @@ export async function buildHnswIndex(table: RowSource, rows: number, dim: number
       if (n === 0 || !live) return out;
       if (n === 1) {
         // a single vector gets a single (unbatched) result
-        const m = live.search(queries.subarray(0, dim), k, p.threads);
+        const m = live.search(own(queries.subarray(0, dim)), k, p.threads);
         for (let j = 0; j < Math.min(k, m.keys.length); j++) out[j] = keyToRow(m.keys[j]!, rows);
         return out;
       }
-      const m = live.search(queries.subarray(0, n * dim), k, p.threads);
+      const m = live.search(own(queries.subarray(0, n * dim)), k, p.threads);
       for (let q = 0; q < n; q++) {
         const c = m.counts ? Number(m.counts[q]!) : k;
         for (let j = 0; j < Math.min(c, k); j++) out[q * k + j] = keyToRow(m.keys[q * k + j]!, rows);
@@ -113,6 +113,16 @@ export async function buildHnswIndex(table: RowSource, rows: number, dim: number
       live = undefined;
     },
   };
+}
+
+/**
+ * `v` itself when it covers its whole (non-shared) buffer, else a copy: usearch 2.25.3's exactSearch
+ * was seen reading a view from the start of its buffer (byteOffset ignored), and SharedArrayBuffer
+ * views are refused ("Invalid argument"); Index calls get the same precaution.
+ */
+function own(v: Float32Array): Float32Array {
+  const whole = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !(v.buffer instanceof SharedArrayBuffer);
+  return whole ? v : v.slice();
 }
 
 function keyToRow(key: bigint, rows: number): number {
