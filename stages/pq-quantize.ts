@@ -10,27 +10,36 @@
 import { UsageError } from '../pipeline/errors.js';
 import { decodeRows } from './kernels/pq-decode.js';
 import { encodeRows, sortedCodebook } from './kernels/pq-encode.js';
-import { nearestCentroidsSorted, sortCentroids } from './kernels/pq-nearest-sorted.js';
+import { nearestCentroidsSorted, sortCentroids, type SortedCentroids } from './kernels/pq-nearest-sorted.js';
 import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type RowBlock } from './kernels/pq-train.js';
 
-export type { PqCodebook, RowBlock };
+export type { PqCodebook, RowBlock, SortedCentroids };
+export { sortedCodebook };
 
 export interface PqOptions {
+  /** k-means++ candidates per centroid (default 1: plain k-means++). */
+  trials?: number;
   /** Dims per sub-vector (default 2, fastText's -dsub). */
   dsub?: number;
   /** Number of sub-quantizers instead (finalfusion's --subquantizers). */
   subquantizers?: number;
   /** Quantize unit-length rows and keep the norms apart. */
   qnorm?: boolean;
-  /** Rows sampled for training (default 20000). */
+  /** Rows sampled for training (default 65536). */
   sample?: number;
-  /** k-means steps per sub-space (default 25). */
+  /** k-means steps per sub-space (default 10). */
   iterations?: number;
   seed?: number;
 }
 
-export const DEFAULT_PQ_SAMPLE = 20000;
-export const DEFAULT_PQ_ITERATIONS = 25;
+/**
+ * Defaults chosen on gcide-100 (docs/quantization.md, bench/pq-train.mjs): the sample size matters
+ * most, k-means steps beyond 10 and greedy k-means++ candidates gain little for their time.
+ * 65,536 rows is fastText's own cap (256 per centroid).
+ */
+export const DEFAULT_PQ_SAMPLE = 65536;
+export const DEFAULT_PQ_ITERATIONS = 10;
+export const DEFAULT_PQ_TRIALS = 1;
 
 /** Checks the options (UsageError naming the CLI flag) and returns the quantizer shape for `dim`. */
 export function checkPqOptions(o: PqOptions, dim: number, even: boolean): { nsubq: number; dsub: number; lastdsub: number } {
@@ -63,11 +72,21 @@ export interface PqResult {
   mse: number;
   trainSeconds: number;
   encodeSeconds: number;
+  /** CPU time of this process (the machine may be shared: wall time says little). */
+  trainCpuSeconds: number;
+  encodeCpuSeconds: number;
+}
+
+/** CPU seconds of this process so far. */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** Trains on a sample of all blocks, then encodes every row (blocks in order). */
 export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOptions & { even?: boolean } = {}): PqResult {
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   const { codebook, sampled } = trainPq(blocks, dim, {
     dsub: o.dsub,
     nsubq: o.subquantizers,
@@ -75,9 +94,11 @@ export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOpti
     sample: o.sample ?? DEFAULT_PQ_SAMPLE,
     iterations: o.iterations ?? DEFAULT_PQ_ITERATIONS,
     normalize: o.qnorm,
+    trials: o.trials ?? DEFAULT_PQ_TRIALS,
     seed: o.seed,
   });
   const t1 = performance.now();
+  const c1 = cpuSeconds();
   const rows = blocks.reduce((s, b) => s + b.rows, 0);
   const codes = new Uint8Array(rows * codebook.nsubq);
   const norms = o.qnorm ? new Float32Array(rows) : undefined;
@@ -89,7 +110,18 @@ export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOpti
     at += b.rows;
   }
   const t2 = performance.now();
-  return { codebook, rows, codes, norms, sampled, mse: rows ? err / rows : 0, trainSeconds: (t1 - t0) / 1000, encodeSeconds: (t2 - t1) / 1000 };
+  return {
+    codebook,
+    rows,
+    codes,
+    norms,
+    sampled,
+    mse: rows ? err / rows : 0,
+    trainSeconds: (t1 - t0) / 1000,
+    encodeSeconds: (t2 - t1) / 1000,
+    trainCpuSeconds: c1 - c0,
+    encodeCpuSeconds: cpuSeconds() - c1,
+  };
 }
 
 /** fastText's norm quantization: 256 levels (1-dim k-means) and each row's level. */
@@ -105,9 +137,12 @@ export function normCodesFor(levels: Float32Array, norms: Float32Array): Uint8Ar
   return codes;
 }
 
-/** Re-encodes one row (e.g. a corrected word row) in place of code row `row`; returns its norm with qnorm. */
-export function encodeOne(cb: PqCodebook, v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
-  encodeRows(cb, v, 1, codes, row, norms, row);
+/**
+ * Re-encodes one row (e.g. a corrected word row) in place of code row `row` (its norm to
+ * norms[row] with qnorm); `sorted` is sortedCodebook(cb), made once for many calls.
+ */
+export function encodeOne(cb: PqCodebook, sorted: SortedCentroids[], v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
+  encodeRows(cb, v, 1, codes, row, norms, row, sorted);
 }
 
 /** Decoded row `row` into out[o ..] (alpha: its norm or norm level, 1 without). */

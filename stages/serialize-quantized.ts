@@ -36,7 +36,7 @@ import { FastTextModel, writeFtz, KSUB, type FastTextArgs } from './formats/fast
 import { IntList } from './formats/fasttext/indexer.js';
 import { FifuRowWriter, FifuWriter, toToml, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from './formats/fifu/index.js';
 import { openLookup } from './lookup/index.js';
-import { checkPqOptions, decodeOne, encodeOne, normCodesFor, quantizeNorms, quantizeRows, type PqOptions, type PqResult } from './pq-quantize.js';
+import { checkPqOptions, cpuSeconds, decodeOne, encodeOne, normCodesFor, quantizeNorms, quantizeRows, sortedCodebook, type PqOptions, type PqResult } from './pq-quantize.js';
 import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
 import { planNgrams } from './serialize-subwords.js';
 import { quantizeRowSources } from './pq-stream.js';
@@ -84,9 +84,11 @@ export interface QuantizationReport {
   mse: number;
   trainSeconds: number;
   encodeSeconds: number;
+  trainCpuSeconds: number;
+  encodeCpuSeconds: number;
   compensated?: number;
   bytes?: number;
-  cosine?: { kept: CosineStats; pruned: CosineStats; all: CosineStats; missing: number; seconds: number };
+  cosine?: { kept: CosineStats; pruned: CosineStats; all: CosineStats; missing: number; seconds: number; cpuSeconds: number };
 }
 
 /**
@@ -211,6 +213,8 @@ function fill(report: QuantizationReport, r: PqResult, qnorm: boolean): void {
     mse: Math.round(r.mse * 1e9) / 1e9,
     trainSeconds: Math.round(r.trainSeconds * 1000) / 1000,
     encodeSeconds: Math.round(r.encodeSeconds * 1000) / 1000,
+    trainCpuSeconds: Math.round(r.trainCpuSeconds * 1000) / 1000,
+    encodeCpuSeconds: Math.round(r.encodeCpuSeconds * 1000) / 1000,
   });
 }
 
@@ -391,10 +395,12 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
     // Word row w' = (1 + n) v - sum of the decoded rows of the word's n-grams in the output, so
     // that fastText's (w' + sum) / (1 + n) is v up to the quantization of w' alone.
     const t = performance.now();
+    const c0 = cpuSeconds();
     const list = new IntList(64);
     const row = new Float32Array(dim);
     const acc = new Float64Array(dim);
     const w = new Float32Array(dim);
+    const sorted = sortedCodebook(cb);
     let changed = 0;
     for (let i = 0; i < N; i++) {
       list.clear();
@@ -412,7 +418,7 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
       }
       const v = kept.row(i);
       for (let d = 0; d < dim; d++) w[d] = (1 + n) * v[d]! - acc[d]!;
-      encodeOne(cb, w, pq.codes, i, pq.norms);
+      encodeOne(cb, sorted, w, pq.codes, i, pq.norms);
       changed++;
     }
     if (levels) {
@@ -421,6 +427,7 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
     }
     report.compensated = changed;
     report.encodeSeconds = Math.round((report.encodeSeconds + (performance.now() - t) / 1000) * 1000) / 1000;
+    report.encodeCpuSeconds = Math.round((report.encodeCpuSeconds + cpuSeconds() - c0) * 1000) / 1000;
   }
 
   const args = ft ? { ...ft.args } : plainArgs(dim);
@@ -451,7 +458,8 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   const kept = ctx.kept;
   const keptWords = new Set<string>();
   if (kept) for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) keptWords.add(kept.labels[k]!);
-  const stats = { kept: new CosineStats(), pruned: new CosineStats(), all: new CosineStats(), missing: 0, seconds: 0 };
+  const c0 = cpuSeconds();
+  const stats = { kept: new CosineStats(), pruned: new CosineStats(), all: new CosineStats(), missing: 0, seconds: 0, cpuSeconds: 0 };
   const lk = await openLookup(file, { from: to === 'ftz' ? 'fasttext' : 'fifu' });
   // a fastText input too large for memory: kept words and a sample of the others (subword-collapse.ts)
   const need = keptAndSampleRows(ctx);
@@ -484,6 +492,7 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
     if (need) (ctx.model as FastTextModel).passPlan = undefined;
   }
   stats.seconds = Math.round((performance.now() - t) / 10) / 100;
+  stats.cpuSeconds = Math.round((cpuSeconds() - c0) * 100) / 100;
   report.cosine = stats;
 }
 

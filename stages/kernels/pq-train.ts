@@ -3,6 +3,7 @@
  * dims and a last one of `lastdsub`, 1 <= lastdsub <= dsub), and each sub-space gets k centroids
  * by k-means (pq-kmeans.ts) on a random sample of the rows. With `normalize`, rows are scaled to
  * unit length before sampling (their norms are quantized apart, see trainNormQuantizer).
+ * Defaults: docs/quantization.md (bench/pq-train.mjs on a real model).
  * Cost: nsubq x (iterations + trials + 1) x sample x k x dsub multiply-adds at most; memory
  * sample x dim x 4 bytes for the sample plus 28 bytes per sampled sub-vector.
  *
@@ -65,11 +66,11 @@ export function pqShape(dim: number, o: PqShapeOptions = {}): { nsubq: number; d
 export interface PqTrainOptions extends PqShapeOptions {
   /** Centroids per sub-quantizer (default 256: one byte per code). */
   k?: number;
-  /** Rows sampled for training (default 20000; all rows when fewer). */
+  /** Rows sampled for training (default 65536, fastText's cap; all rows when fewer). */
   sample?: number;
-  /** k-means steps per sub-space (default 25). */
+  /** k-means steps per sub-space (default 10). */
   iterations?: number;
-  /** k-means++ candidates per centroid (default: pq-kmeans.ts's). */
+  /** k-means++ candidates per centroid (default 1: plain k-means++). */
   trials?: number;
   /** Train on unit-length rows. */
   normalize?: boolean;
@@ -109,7 +110,7 @@ export function trainPq(blocks: readonly RowBlock[], dim: number, o: PqTrainOpti
   if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`centroids per sub-quantizer must be 1 to 256, got ${k}`);
   const random = seededRandom(o.seed ?? 1);
   const total = blocks.reduce((s, b) => s + b.rows, 0);
-  const want = Math.min(total, o.sample ?? 20000);
+  const want = Math.min(total, o.sample ?? 65536);
   // Sample rows without replacement (selection sampling: one pass, ascending, exact size).
   const sample = new Float32Array(want * dim);
   let got = 0;
@@ -133,7 +134,7 @@ export function trainPq(blocks: readonly RowBlock[], dim: number, o: PqTrainOpti
   for (let m = 0; m < nsubq; m++) {
     const d = m === nsubq - 1 ? lastdsub : dsub;
     for (let i = 0; i < got; i++) for (let j = 0; j < d; j++) sub[i * d + j] = sample[i * dim + m * dsub + j]!;
-    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 25, random, trials: o.trials });
+    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 10, random, trials: o.trials ?? 1 });
     centroids.set(r.centroids, m * k * dsub);
     distortion += r.distortion;
   }
