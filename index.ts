@@ -19,6 +19,11 @@ export { countsStage, readCountsFile, type CountsOptions } from './stages/counts
 export { rankStage, type RankOptions } from './stages/rank.js';
 export { assignStage, type AssignOptions } from './stages/assign.js';
 export { serializeStage, type SerializeOptions, type Layout } from './stages/serialize.js';
+export { countWordsStage, countWords, type CountWordsOptions } from './stages/count-words.js';
+export { coverStage, type CoverOptions } from './stages/cover/index.js';
+export { kmeansStage, type KMeansOptions } from './stages/kmeans/stage.js';
+export { subwordScanStage, type SubwordScanOptions } from './stages/subword-scan.js';
+export { subwordCollapseStage, type SubwordCollapseOptions } from './stages/subword-collapse.js';
 export { openModel, detectFormat, formatNames, getFormat, type FormatCodec } from './stages/formats/index.js';
 export { TextWriter } from './stages/formats/text.js';
 export { Word2vecBinWriter } from './stages/formats/word2vec-bin.js';
