@@ -173,11 +173,20 @@ async function writeFifu(ctx: RunContext, plan: SubwordPlan, input: SubwordSeria
   const kept = ctx.kept!;
   const dim = plan.dim;
   const labels: string[] = [];
-  const vectors = new Float32Array(kept.size * dim);
-  for (let k = 0; k < kept.size; k++) {
-    if (kept.sourceRow[k]! < 0) continue;
-    vectors.set(kept.row(k), labels.length * dim);
-    labels.push(kept.labels[k]!);
+  let allWords = true;
+  for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! < 0) allWords = false;
+  let vectors: Float32Array;
+  if (allWords) {
+    // every kept row is a word (top-N, cover): the table itself, no copy
+    vectors = kept.vectors.subarray(0, kept.size * dim);
+    for (let k = 0; k < kept.size; k++) labels.push(kept.labels[k]!);
+  } else {
+    vectors = new Float32Array(kept.size * dim);
+    for (let k = 0; k < kept.size; k++) {
+      if (kept.sourceRow[k]! < 0) continue;
+      vectors.set(kept.row(k), labels.length * dim);
+      labels.push(kept.labels[k]!);
+    }
   }
   const table = await collectPlanNgrams(ctx, plan);
   const { order, rowsUsed } = table.byRow(plan.planRows);

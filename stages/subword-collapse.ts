@@ -28,7 +28,7 @@
  *
  * When the writer needs only the kept rows (finalfusion, .ftz, word2vec `kept`: it says so under
  * KEPT_ONLY_STATE) the pass computes the kept words and a sample of the pruned words (about
- * REBUILD_SAMPLE) only: the cosine of rebuilt to original vectors is then measured on that sample
+ * REBUILD_SAMPLE, in runs of 100 consecutive words spread evenly) only: the cosine of rebuilt to original vectors is then measured on that sample
  * (report.subwords.rebuilt.sampled), and the other pruned words pass with zero vectors.
  */
 import type { Batch } from '../pipeline/batch.js';
@@ -141,12 +141,26 @@ export function keptAndSampleRows(ctx: RunContext, sample = REBUILD_SAMPLE): Uin
   if (!(model instanceof FastTextModel) || model.tableResident || model.duplicateWords > 0 || !kept) return undefined;
   const need = new Uint8Array(model.nwords);
   for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) need[kept.sourceRow[k]!] = 2;
-  const step = Math.max(1, Math.floor((model.nwords - kept.size) / sample));
+  const inSample = sampleRuns(model.nwords - kept.size, sample);
   for (let r = 0, p = 0; r < need.length; r++) {
     if (need[r] === 2) need[r] = 1;
-    else if (p++ % step === 0) need[r] = 1;
+    else if (inSample(p++)) need[r] = 1;
   }
   return need;
+}
+
+/** Words per run of a sample (runs keep the sampled words in few batches). */
+const SAMPLE_RUN = 100;
+
+/**
+ * A sample of about `sample` of `total` items in order: runs of SAMPLE_RUN consecutive items,
+ * evenly spaced; returns whether item p (0-based) is in it.
+ */
+export function sampleRuns(total: number, sample: number): (p: number) => boolean {
+  if (sample >= total) return () => true;
+  const runs = Math.max(1, Math.round(sample / SAMPLE_RUN));
+  const period = total / runs;
+  return (p) => p - Math.floor(Math.floor(p / period) * period) < SAMPLE_RUN;
 }
 
 export function subwordPlanOf(ctx: RunContext): SubwordPlanHolder | undefined {
@@ -303,13 +317,13 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
       for (let r = 0; r < prunedRows.length; r++) prunedTotal += prunedRows[r]!;
       let need: Uint8Array | undefined;
       if (ctx.state.get(KEPT_ONLY_STATE) === true && model.duplicateWords === 0) {
-        // every step-th pruned word in row order is rebuilt and compared; the others are not computed
-        const step = Math.max(1, Math.floor(prunedTotal / REBUILD_SAMPLE));
+        // runs of pruned words spread evenly over the rows are rebuilt and compared; the others are not computed
         need = new Uint8Array(model.nwords);
         sampled = new Uint8Array(model.nwords);
+        const inSample = sampleRuns(prunedTotal, REBUILD_SAMPLE);
         for (let r = 0, p = 0; r < need.length; r++) {
           if (!prunedRows[r]) need[r] = 1;
-          else if (p++ % step === 0) need[r] = sampled[r] = 1;
+          else if (inSample(p++)) need[r] = sampled[r] = 1;
         }
       }
       model.passPlan = { need, companion: { map, words: sampled ?? prunedRows } };

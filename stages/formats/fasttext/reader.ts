@@ -12,7 +12,7 @@
  * the word row is added and the sum scaled by 1 / (1 + n): vector = fl(word row + sum) x fl(1 / (1 + n)).
  *
  * Memory: the n-gram rows ("bucket rows") are held in memory, decoded as float32, only when they
- * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to 3/4 of
+ * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to half of
  * `memoryBytes` of accumulators (a quarter of it when the rows are resident), the n-gram rows a sweep needs
  * visited once each in ascending order (coalesced reads from the file, or copies from memory).
  * A pass holds one sweep's accumulators and the batch being built, never every word's vector; it
@@ -191,6 +191,7 @@ export class FastTextModel implements ModelReader {
   private wordSlots?: Int32Array;
   private duplicates = 0;
   private sweeper?: RowSweeper;
+  private wordRowBuffer = new Float32Array(0);
   private readonly companions = new WeakMap<Batch, { n: number; rows: CompanionRows }>();
   private readonly file: RowFile;
   /** What the next passes compute (see FastTextPassPlan); undefined: every word, no companion. */
@@ -470,6 +471,7 @@ export class FastTextModel implements ModelReader {
         }
       }
     }
+    this.releaseSweeper();
     return out;
   }
 
@@ -479,7 +481,7 @@ export class FastTextModel implements ModelReader {
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = table ? this.memoryBytes / 4 : (this.memoryBytes * 3) / 4;
+    const budget = table ? this.memoryBytes / 4 : this.memoryBytes / 2;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
@@ -512,14 +514,15 @@ export class FastTextModel implements ModelReader {
   private async readWordRows(ids: Int32Array, fn: (k: number, rows: Float32Array, offset: number) => void): Promise<void> {
     const dim = this.dim;
     const maxRows = Math.max(1, Math.floor(READ_CHUNK_BYTES / (dim * 4)));
-    let buf = new Float32Array(0);
     let u = 0;
     while (u < ids.length) {
       const a = ids[u]!;
       let v = u + 1;
       while (v < ids.length && ids[v]! - ids[v - 1]! <= WORD_GAP_ROWS && ids[v]! - a < maxRows) v++;
       const count = ids[v - 1]! - a + 1;
-      if (buf.length < count * dim) buf = new Float32Array(Math.max(count, Math.min(maxRows, 256)) * dim);
+      // one buffer per model, grown to the largest run so far (at most 8 MiB)
+      let buf = this.wordRowBuffer;
+      if (buf.length < count * dim) buf = this.wordRowBuffer = new Float32Array(Math.max(count, Math.min(maxRows, 2048)) * dim);
       await this.readRows(a, count, buf, 0);
       for (let k = u; k < v; k++) fn(k, buf, (ids[k]! - a) * dim);
       u = v;
@@ -652,6 +655,12 @@ export class FastTextModel implements ModelReader {
       }
       w0 = w1;
     }
+    this.releaseSweeper();
+  }
+
+  /** Drops the sweep memory (made again on the next use): it is sized for the largest sweep so far. */
+  private releaseSweeper(): void {
+    this.sweeper = undefined;
   }
 }
 

@@ -39,6 +39,9 @@ export interface StreamedSubwordFifuInput {
   rows(emit: (block: Float32Array) => Promise<void>): Promise<void>;
 }
 
+/** Kept rows normalised and written at a time. */
+const WORD_BLOCK = 4096;
+
 async function put(out: OutputFile, b: Uint8Array): Promise<void> {
   const p = out.write(b);
   if (p) await p;
@@ -63,9 +66,8 @@ export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: Strea
     seen.set(c, l);
     words.push(c);
   }
-  const unit = p.vectors.slice(0, kept * dim);
+  if (p.vectors.length < kept * dim) throw new Error(`${p.vectors.length} values for ${kept} rows of ${dim}`);
   const norms = new Float32Array(kept);
-  for (let r = 0; r < kept; r++) norms[r] = ffNormalize(unit, r * dim, dim);
 
   const total = kept + p.ngramRows;
   const head: Buffer[] = [encodeHeader(p.metadata !== undefined ? [ChunkId.Metadata, ChunkId.ExplicitSubwordVocab, ChunkId.NdArray, ChunkId.NdNorms] : [ChunkId.ExplicitSubwordVocab, ChunkId.NdArray, ChunkId.NdNorms])];
@@ -115,7 +117,13 @@ export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: Strea
   const prefix = encodeNdArrayPrefix(bytes, total, dim);
   await put(out, prefix);
   bytes += prefix.length;
-  if (kept) await put(out, f32Bytes(unit));
+  // the kept words' unit rows, normalised block by block (the caller's vectors stay as they are)
+  for (let s = 0; s < kept; s += WORD_BLOCK) {
+    const n = Math.min(WORD_BLOCK, kept - s);
+    const unit = p.vectors.slice(s * dim, (s + n) * dim);
+    for (let r = 0; r < n; r++) norms[s + r] = ffNormalize(unit, r * dim, dim);
+    await put(out, f32Bytes(unit));
+  }
   let rows = 0;
   await p.rows(async (b) => {
     if (b.length % dim !== 0) throw new Error(`a block of ${b.length} values is not whole rows of ${dim}`);
