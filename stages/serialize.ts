@@ -179,7 +179,11 @@ export function serializeStage(opts: SerializeOptions): Stage {
       if (layout === 'kept') {
         const k = ctx.kept!;
         await writer!.begin(k.size, dim);
-        await writer!.writeRows(k.labels.slice(0, k.size), k.vectors, dim);
+        // In blocks, so text writers never build the whole table as one string.
+        for (let r = 0; r < k.size; r += 1024) {
+          const end = Math.min(k.size, r + 1024);
+          await writer!.writeRows(k.labels.slice(r, end), k.vectors.subarray(r * dim, end * dim), dim);
+        }
       } else if (writer!.written === 0) {
         await writer!.begin(0, dim);
       }
