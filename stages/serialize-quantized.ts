@@ -243,6 +243,12 @@ async function writeFifuOutput(ctx: RunContext, input: QuantizedSerializeInput, 
       labels.push(kept.labels[k]!);
     }
     const { ngrams, rows } = await planNgrams(ctx, plan);
+    // the writer quantizes every storage row at once: plan rows left in the input are read here
+    let ngramVectors = plan.rows;
+    if (!plan.rowsResident) {
+      const all = (ngramVectors = new Float32Array(plan.planRows * dim));
+      await plan.readRows(Int32Array.from({ length: plan.planRows }, (_, i) => i), (k, data, off) => all.set(data.subarray(off, off + dim), k * dim));
+    }
     const facts = { buckets_in: plan.buckets, rows_out: plan.planRows, null_row: plan.nullRow >= 0, ngrams: ngrams.length, pruned_words: plan.prunedWords, min_n: plan.indexer.minN, max_n: plan.indexer.maxN };
     const res = await writePrunedSubwordFifu(input.out, {
       dim,
@@ -250,7 +256,7 @@ async function writeFifuOutput(ctx: RunContext, input: QuantizedSerializeInput, 
       vectors: vectors.subarray(0, labels.length * dim),
       ngrams,
       ngramRows: rows,
-      ngramVectors: plan.rows,
+      ngramVectors,
       minN: plan.indexer.minN,
       maxN: plan.indexer.maxN,
       metadata: metadata(input) + toToml({ subwords: facts }, ['prune_pipe', 'quantization']),
