@@ -120,7 +120,7 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
           method: { enum: ['pq'], description: 'product quantization' },
           dsub: int('dims per sub-vector (default 2)'),
           subquantizers: int('number of sub-quantizers instead of dsub'),
-          qnorm: { type: 'boolean', description: 'quantize unit-length rows, norms apart' },
+          qnorm: { type: 'boolean', description: 'quantize unit-length rows, norms apart (default true)' },
           sample: int('rows the quantizer is trained on (default 65536)'),
           iterations: int('k-means steps per sub-quantizer (default 10)'),
           compensate: { type: 'boolean', description: 'ftz: kept words\' input rows absorb their n-gram rows\' errors (default true)' },

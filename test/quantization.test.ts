@@ -249,7 +249,7 @@ describe('.ftz writer (library)', () => {
 describe('prune to .ftz (fastText skipgram model, keep 1,000 of 8,661 words, 2,000 buckets, dim 25)', () => {
   const out = path.join(dir, 'small.ftz');
   const plain = path.join(dir, 'small-plain.ftz');
-  const qnorm = path.join(dir, 'small-qnorm.ftz');
+  const qnorm = path.join(dir, 'small-no-qnorm.ftz');
   let ctx: RunContext;
   let plainCtx: RunContext;
   const unknown = ['zebrafish', 'unhorselike', 'photosynthesizing', 'qwxz', 'antidisestablish'];
@@ -271,7 +271,7 @@ describe('prune to .ftz (fastText skipgram model, keep 1,000 of 8,661 words, 2,0
     expect(m.dictionary.pruneidxSize).toBe(used.size);
     expect(new Set(m.dictionary.pruneBuckets)).toEqual(used);
     const q = m.layout.input as QuantLayout;
-    expect([q.pq.nsubq, q.pq.dsub, q.pq.lastdsub, q.rows]).toEqual([13, 2, 1, 1000 + used.size]);
+    expect([q.pq.nsubq, q.pq.dsub, q.pq.lastdsub, q.rows, q.qnorm]).toEqual([13, 2, 1, 1000 + used.size, true]);
     expect(m.layout.output.rows).toBe(1000);
     expect(Array.from(await m.readOutputRows(0, 1000))).toEqual(Array.from(await src.readOutputRows(0, 1000)));
     const size = fs.statSync(out).size;
@@ -376,11 +376,11 @@ describe('prune to .ftz (fastText skipgram model, keep 1,000 of 8,661 words, 2,0
     expect((ctx.report.quantization as QuantizationReport).compensated).toBe(1000);
   });
 
-  test.skipIf(!HAVE_FASTTEXT)('norm quantization (--pq-qnorm) through the CLI: fastText reads the norm codes as we do', async () => {
-    const r = runCli(['prune', SMALL, '-o', qnorm, '-n', '1000', '--pq-qnorm', '--pq-iterations', '10', '-q', '--threads', '1']);
+  test.skipIf(!HAVE_FASTTEXT)('without norm quantization (--no-pq-qnorm) through the CLI: fastText reads the codes as we do', async () => {
+    const r = runCli(['prune', SMALL, '-o', qnorm, '-n', '1000', '--no-pq-qnorm', '--pq-iterations', '5', '-q', '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     const m = await ft(qnorm);
-    expect((m.layout.input as QuantLayout).qnorm).toBe(true);
+    expect((m.layout.input as QuantLayout).qnorm).toBe(false);
     const words = ['the', 'water', 'king', ...unknown];
     const v = await m.vectorsFor(words);
     const theirs = fasttextVectors(qnorm, words);

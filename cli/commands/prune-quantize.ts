@@ -29,7 +29,7 @@ export function quantizeOptions<T>(y: Argv<T>) {
     .option('pq-subquantizers', { type: 'number', describe: 'number of sub-quantizers instead of --pq-dsub (finalfusion: must divide the dimension)' })
     .option('pq-qnorm', {
       type: 'boolean',
-      describe: 'quantize unit-length rows and keep the norms apart (ftz: 256 norm levels, as fastText -qnorm, default off; fifu: exact norms, default on, --no-pq-qnorm to turn off)',
+      describe: 'quantize unit-length rows and keep the norms apart (ftz: 256 norm levels, as fastText -qnorm; fifu: exact norms); default on, --no-pq-qnorm to turn off',
     })
     .option('pq-sample', { type: 'number', describe: `rows the quantizer is trained on (default ${DEFAULT_PQ_SAMPLE})` })
     .option('pq-iterations', { type: 'number', describe: `k-means steps per sub-quantizer (default ${DEFAULT_PQ_ITERATIONS})` })
