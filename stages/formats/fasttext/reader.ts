@@ -35,6 +35,8 @@ import { RowSweeper } from './sums.js';
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
 /** Largest single read of n-gram rows. */
 const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Sweep memory kept between uses up to this size (larger is released after each use). */
+const SWEEPER_KEEP_BYTES = 32 * 1024 * 1024;
 /** Word rows further apart than this are read separately rather than read through. */
 const WORD_GAP_ROWS = 64;
 
@@ -658,9 +660,12 @@ export class FastTextModel implements ModelReader {
     this.releaseSweeper();
   }
 
-  /** Drops the sweep memory (made again on the next use): it is sized for the largest sweep so far. */
+  /**
+   * Drops the sweep memory (made again on the next use) when it is large: it is sized for the
+   * largest sweep so far, and small sweeps (lookups of a few thousand words) reuse it.
+   */
   private releaseSweeper(): void {
-    this.sweeper = undefined;
+    if (this.sweeper && this.sweeper.bytes > SWEEPER_KEEP_BYTES) this.sweeper = undefined;
   }
 }
 

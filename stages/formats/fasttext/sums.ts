@@ -165,51 +165,83 @@ export class RowSweeper {
     this.acc(slots).fill(0);
     const total = starts[slots]! - starts[0]!;
     if (total === 0) return;
-    // Counting sort of the pairs by row; within a row, slots ascending.
+    // The pairs sorted by row, slots ascending within a row.
+    const { pr, ps } = total * 8 < this.tableRows ? this.sortFew(rows, starts, slots, total) : this.sortMany(rows, starts, slots, total);
+    const i32 = new Int32Array(this.memory.buffer);
+    const accOff = this.accOffBase >> 2;
+    const srcOff = this.srcOffBase >> 2;
+    const run = new Float32Array(this.memory.buffer, this.runBase, this.runRows * dim);
+    let p = 0;
+    while (p < total) {
+      // a run: rows from pr[p] on, gaps of at most gapRows, at most runRows long
+      const a = pr[p]!;
+      let last = a;
+      let q = p;
+      while (q < total) {
+        const r = pr[q]!;
+        if (r !== last) {
+          if (r - last > this.gapRows || r - a >= this.runRows) break;
+          last = r;
+        }
+        q++;
+      }
+      await this.read(a, last - a + 1, run, 0);
+      let n = 0;
+      for (let k = p; k < q; k++) {
+        if (n === PAIR_CHUNK) {
+          this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
+          n = 0;
+        }
+        i32[accOff + n] = this.accBase + ps[k]! * rowBytes;
+        i32[srcOff + n] = this.runBase + (pr[k]! - a) * rowBytes;
+        n++;
+      }
+      if (n > 0) this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
+      p = q;
+    }
+  }
+
+  /** Counting sort over the table rows: O(pairs + tableRows). */
+  private sortMany(rows: Int32Array, starts: Int32Array, slots: number, total: number): { pr: Int32Array; ps: Int32Array } {
     const T = this.tableRows;
     const bounds = (this.bounds ??= new Int32Array(T + 1));
     bounds.fill(0);
     const p0 = starts[0]!;
     for (let p = p0; p < p0 + total; p++) bounds[rows[p]! + 1]!++;
-    let used = 0;
-    for (let r = 0; r < T; r++) {
-      if (bounds[r + 1]! > 0) used++;
-      bounds[r + 1]! += bounds[r]!;
-    }
-    const usedRows = new Int32Array(used);
-    for (let r = 0, u = 0; r < T; r++) if (bounds[r + 1]! > bounds[r]!) usedRows[u++] = r;
-    const pairSlot = new Int32Array(total);
+    for (let r = 0; r < T; r++) bounds[r + 1]! += bounds[r]!;
+    const pr = new Int32Array(total);
+    const ps = new Int32Array(total);
     const fill = (this.fill ??= new Int32Array(T));
     fill.set(bounds.subarray(0, T));
     for (let j = 0; j < slots; j++) {
-      for (let p = starts[j]!; p < starts[j + 1]!; p++) pairSlot[fill[rows[p]!]!++] = j;
-    }
-    const i32 = new Int32Array(this.memory.buffer);
-    const accOff = this.accOffBase >> 2;
-    const srcOff = this.srcOffBase >> 2;
-    const run = new Float32Array(this.memory.buffer, this.runBase, this.runRows * dim);
-    let u = 0;
-    while (u < used) {
-      const a = usedRows[u]!;
-      let v = u + 1;
-      while (v < used && usedRows[v]! - usedRows[v - 1]! <= this.gapRows && usedRows[v]! - a < this.runRows) v++;
-      await this.read(a, usedRows[v - 1]! - a + 1, run, 0);
-      let n = 0;
-      for (let k = u; k < v; k++) {
-        const r = usedRows[k]!;
-        const src = this.runBase + (r - a) * rowBytes;
-        for (let p = bounds[r]!; p < bounds[r + 1]!; p++) {
-          if (n === PAIR_CHUNK) {
-            this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
-            n = 0;
-          }
-          i32[accOff + n] = this.accBase + pairSlot[p]! * rowBytes;
-          i32[srcOff + n] = src;
-          n++;
-        }
+      for (let p = starts[j]!; p < starts[j + 1]!; p++) {
+        const r = rows[p]!;
+        const at = fill[r]!++;
+        pr[at] = r;
+        ps[at] = j;
       }
-      if (n > 0) this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
-      u = v;
     }
+    return { pr, ps };
+  }
+
+  /** Few pairs (under 1/8 of the table rows): a comparison sort, O(pairs log pairs). */
+  private sortFew(rows: Int32Array, starts: Int32Array, slots: number, total: number): { pr: Int32Array; ps: Int32Array } {
+    const slotOf = new Int32Array(total);
+    const rowOf = new Int32Array(total);
+    const p0 = starts[0]!;
+    for (let j = 0; j < slots; j++) {
+      for (let p = starts[j]!; p < starts[j + 1]!; p++) {
+        slotOf[p - p0] = j;
+        rowOf[p - p0] = rows[p]!;
+      }
+    }
+    const order = Int32Array.from({ length: total }, (_, k) => k).sort((x, y) => rowOf[x]! - rowOf[y]! || slotOf[x]! - slotOf[y]!);
+    const pr = new Int32Array(total);
+    const ps = new Int32Array(total);
+    for (let k = 0; k < total; k++) {
+      pr[k] = rowOf[order[k]!]!;
+      ps[k] = slotOf[order[k]!]!;
+    }
+    return { pr, ps };
   }
 }
