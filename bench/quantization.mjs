@@ -96,10 +96,11 @@ for (const n of keeps) {
   const variants = [
     ['pruned fifu', `${n}.fifu`, []],
     ['pruned+PQ ftz', `${n}.ftz`, []],
-    ['pruned+PQ ftz qnorm', `${n}-qnorm.ftz`, ['--pq-qnorm']],
+    ['pruned+PQ ftz, norms not apart', `${n}-noqnorm.ftz`, ['--no-pq-qnorm']],
     ['pruned+PQ ftz, no compensation', `${n}-plain.ftz`, ['--no-pq-compensate']],
-    ['pruned+PQ fifu', `${n}-pq.fifu`, ['--quantize', 'pq']],
+    ['pruned+PQ ftz, dsub 4', `${n}-d4.ftz`, ['--pq-dsub', '4']],
     ['pruned+PQ ftz, 100k n-gram rows', `${n}-100k.ftz`, ['--keep-subwords', '100000']],
+    ['pruned+PQ fifu', `${n}-pq.fifu`, ['--quantize', 'pq']],
   ];
   for (const [variant, name, extra] of variants) {
     const out = path.join(work, name);
