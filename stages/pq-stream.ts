@@ -22,8 +22,8 @@ export type RowSource =
 /** Rows per block read for encoding. */
 const BLOCK_ROWS = 4096;
 
-async function readRows(src: RowSource, wanted: Int32Array, dim: number): Promise<Float32Array> {
-  const out = new Float32Array(wanted.length * dim);
+async function readRows(src: RowSource, wanted: Int32Array, dim: number, into?: Float32Array): Promise<Float32Array> {
+  const out = into ?? new Float32Array(wanted.length * dim);
   if ('data' in src) {
     for (let k = 0; k < wanted.length; k++) out.set(src.data.subarray(wanted[k]! * dim, (wanted[k]! + 1) * dim), k * dim);
   } else {
@@ -91,9 +91,11 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
       at += src.rows;
       continue;
     }
+    const buf = new Float32Array(Math.min(BLOCK_ROWS, src.rows) * dim);
     for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
       const n = Math.min(BLOCK_ROWS, src.rows - s);
-      const block = await readRows(src, Int32Array.from({ length: n }, (_, k) => s + k), dim);
+      // one block buffer, encoded before the next read
+      const block = await readRows(src, Int32Array.from({ length: n }, (_, k) => s + k), dim, buf.subarray(0, n * dim));
       err += encodeRows(codebook, block, n, codes, at, norms, at, sorted);
       at += n;
     }

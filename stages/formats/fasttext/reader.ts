@@ -12,8 +12,8 @@
  * the word row is added and the sum scaled by 1 / (1 + n): vector = fl(word row + sum) x fl(1 / (1 + n)).
  *
  * Memory: the n-gram rows ("bucket rows") are held in memory, decoded as float32, only when they
- * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to half of
- * `memoryBytes` of accumulators (a quarter of it when the rows are resident), the n-gram rows a sweep needs
+ * fit `memoryBytes` (default 512 MiB). Sums are computed in sweeps (sums.ts): up to a quarter
+ * of `memoryBytes` of accumulators, the n-gram rows a sweep needs
  * visited once each in ascending order (coalesced reads from the file, or copies from memory).
  * A pass holds one sweep's accumulators and the batch being built, never every word's vector; it
  * computes only the words a pass plan asks for (see `passPlan`), and optional companion sums (the
@@ -483,7 +483,7 @@ export class FastTextModel implements ModelReader {
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = table ? this.memoryBytes / 4 : this.memoryBytes / 2;
+    const budget = this.memoryBytes / 4;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
