@@ -77,7 +77,10 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
     description: 'maps every row without a target to its nearest kept row by cosine',
     properties: {
       threads: int('worker threads'),
-      search: { enum: ['exact', 'approx', 'auto'], description: 'nearest-row search: exact, approx (HNSW index, verified on a sample) or auto (by size; docs/scale.md)' },
+      search: { enum: ['exact', 'approx', 'auto'], description: 'nearest-row search: exact, approx (IVF or HNSW index, verified on a sample) or auto (by size; docs/scale.md)' },
+      index: { enum: ['ivf', 'hnsw'], description: 'approx: inverted-file index with the exact SIMD kernel (default) or usearch HNSW' },
+      cells: int('approx, ivf: number of k-means cells (default about 2 x sqrt(kept rows))'),
+      probes: { type: 'integer', minimum: 1, maximum: 512, description: 'approx, ivf: cells searched per query (default: calibrated)' },
       verifySample: int('approx: rows also searched exactly to verify the index (0 = no check)', 0),
       minAgreement: { type: 'number', minimum: 0, maximum: 1, description: 'approx: the run fails (exit 5) below this agreement with exact search' },
       ef: int('approx: HNSW search breadth'),

@@ -1,12 +1,16 @@
 /**
- * Nearest kept row for many query rows: exact (SIMD kernel over worker threads) or approximate
- * (HNSW candidates, then the exact dot product among them), chosen by `--search exact|approx|auto`.
+ * Nearest kept row for many query rows: exact (SIMD kernel over worker threads) or approximate,
+ * chosen by `--search exact|approx|auto`. Approximate search uses an inverted-file index by default
+ * (kernels/ivf.ts: k-means cells, each query compared exactly with the rows of its best cells,
+ * built inside the pool's own table memory) or an HNSW graph (`index: 'hnsw'`, usearch: candidates,
+ * then the exact dot product among them). Either way every score is an exact cosine.
  * Used by the assign stage, and meant for every stage that assigns rows (k-means, cover).
  *
  * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries are
- * answered exactly, and the search breadth (ef) doubles from 16 until the index agrees with exact
+ * answered exactly, and the search breadth (IVF: cells probed, doubling from 1; HNSW: ef, doubling
+ * from 16) grows until the index agrees with exact
  * search on at least 1 - (1 - minAgreement) / 2 of them and loses at most CALIBRATION_MAX_LOST of
- * mean cosine (unless `ef` is given). Under `auto`, it
+ * mean cosine (unless `probes` / `ef` is given). Under `auto`, it
  * also times both ways on those rows and goes exact when the index is not CALIBRATION_GAIN times
  * faster per query. Then it checks itself: a uniform random sample of the queries (reservoir,
  * `verifySample` rows, seeded) is also answered exactly at the end, giving the agreement rate and
@@ -17,10 +21,14 @@
 import { PruneError } from '../pipeline/errors.js';
 import { UsageError } from '../pipeline/errors.js';
 import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams, type RowSource } from './kernels/ann-index.js';
+import { buildIvf, defaultCells, ivfAvailable, ivfBytes, IVF_MAX_PROBES, unpermute, type IvfSetup } from './kernels/ivf.js';
 import { NearestPool, type NearestResult } from './kernels/nearest-pool.js';
+import { mulberry32 } from './kernels/random.js';
 
 export type SearchMode = 'exact' | 'approx' | 'auto';
 export const SEARCH_MODES: readonly SearchMode[] = ['exact', 'approx', 'auto'];
+export type IndexKind = 'ivf' | 'hnsw';
+export const INDEX_KINDS: readonly IndexKind[] = ['ivf', 'hnsw'];
 export type Fallback = 'fail' | 'exact';
 export const FALLBACKS: readonly Fallback[] = ['fail', 'exact'];
 
@@ -31,6 +39,12 @@ export interface SearchOptions {
   verifySample?: number;
   /** Lowest acceptable agreement of approximate with exact (default 0.98). */
   minAgreement?: number;
+  /** Approximate index: ivf (default; hnsw where the WebAssembly SIMD kernel is missing) or hnsw. */
+  index?: IndexKind;
+  /** IVF: number of cells (default about 2 x sqrt(kept rows)). */
+  cells?: number;
+  /** IVF: cells searched per query (default: calibrated, see above). */
+  probes?: number;
   /** HNSW search breadth (default: calibrated, see above). */
   ef?: number;
   /** Candidates per query taken from the index and compared exactly (default 4). */
@@ -39,7 +53,7 @@ export interface SearchOptions {
   connectivity?: number;
   /** HNSW build breadth (default 128). */
   efConstruction?: number;
-  /** Builds the candidate index (default: usearch HNSW). Tests inject broken ones here. */
+  /** Builds a candidate index (instead of IVF or usearch HNSW). Tests inject broken ones here. */
   indexFactory?: (table: RowSource, rows: number, dim: number, p: HnswParams) => Promise<CandidateIndex> | CandidateIndex;
 }
 
@@ -47,6 +61,8 @@ export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, candida
 /** Calibration: queries answered both ways, the breadths tried, the speed-up auto requires. */
 export const CALIBRATION_ROWS = 1024;
 export const CALIBRATION_EF = [16, 32, 64, 128, 256, 512] as const;
+/** IVF: the probes tried (up to the number of cells). */
+export const CALIBRATION_PROBES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
 export const CALIBRATION_GAIN = 2;
 /** ... and the mean cosine lost on them must not exceed this (rare far misses weigh here). */
 export const CALIBRATION_MAX_LOST = 0.0005;
@@ -85,6 +101,9 @@ export function checkSearchOptions(o: SearchOptions): void {
   if (o.search !== undefined && !SEARCH_MODES.includes(o.search)) {
     throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got "${String(o.search)}"`);
   }
+  if (o.index !== undefined && !INDEX_KINDS.includes(o.index)) {
+    throw new UsageError(`search option index must be one of ${INDEX_KINDS.join(', ')}, got "${String(o.index)}"`);
+  }
   if (o.verifySample !== undefined && !(Number.isInteger(o.verifySample) && o.verifySample >= 0)) {
     throw new UsageError(`--verify-sample must be an integer >= 0, got ${o.verifySample}`);
   }
@@ -93,6 +112,8 @@ export function checkSearchOptions(o: SearchOptions): void {
   }
   for (const [k, v, lo, hi] of [
     ['ef', o.ef, 1, 1 << 20],
+    ['cells', o.cells, 1, 1 << 20],
+    ['probes', o.probes, 1, IVF_MAX_PROBES],
     ['candidates', o.candidates, 1, 64],
     ['connectivity', o.connectivity, 2, 1024],
     ['efConstruction', o.efConstruction, 1, 1 << 20],
@@ -140,14 +161,7 @@ export function enforceVerification(v: Verification | undefined): void {
 
 /** Small seeded generator (mulberry32) for the verification sample. */
 function rng(seed: number): () => number {
-  let a = (seed ^ 0x5eed5eed) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((seed ^ 0x5eed5eed) >>> 0);
 }
 
 export interface OpenSearch {
@@ -169,6 +183,10 @@ export interface OpenSearch {
  */
 export class NearestSearch {
   private index: CandidateIndex | undefined;
+  /** The inverted-file index (the pool's table is then in its cell order). */
+  private ivf: IvfSetup | undefined;
+  /** IVF: cells searched per query. */
+  private probes: number;
   private buildSeconds = 0;
   private seen = 0;
   private sampleN = 0;
@@ -198,6 +216,7 @@ export class NearestSearch {
     this.random = rng(o.seed);
     this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
     this.ef = Math.max(opts.ef ?? CALIBRATION_EF[0], this.k);
+    this.probes = opts.probes ?? CALIBRATION_PROBES[0];
     this.log = o.log ?? (() => undefined);
   }
 
@@ -205,10 +224,18 @@ export class NearestSearch {
   static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);
     const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim);
-    const pool = new NearestPool(table, rows, dim, o.threads, o.normalize);
+    const ivf = choice.mode === 'approx' && !opts.indexFactory && (opts.index ?? 'ivf') === 'ivf' && ivfAvailable() && rows > 0;
+    const cells = Math.min(rows, opts.cells ?? defaultCells(rows));
+    const pool = new NearestPool(table, rows, dim, o.threads, o.normalize, ivf ? ivfBytes(dim, cells, o.threads + 1) : 0);
     const s = new NearestSearch(pool, choice, opts, o);
     try {
-      if (choice.mode === 'approx') {
+      if (ivf && pool.simdTable) {
+        const t = performance.now();
+        const simd = pool.simdTable;
+        s.ivf = buildIvf(simd.memory, simd.layout, o.threads + 1, { cells, seed: o.seed });
+        await pool.attachIvf(s.ivf);
+        s.buildSeconds = (performance.now() - t) / 1000;
+      } else if (choice.mode === 'approx') {
         const t = performance.now();
         const params: HnswParams = {
           connectivity: opts.connectivity ?? HNSW_DEFAULTS.connectivity,
@@ -223,8 +250,22 @@ export class NearestSearch {
       await pool.close();
       throw e;
     }
-    s.log(`search: ${choice.reason}` + (s.index ? `; ${s.index.name} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
+    const built = s.ivf ? `IVF (${s.ivf.layout.cells} cells)` : s.index?.name;
+    s.log(`search: ${choice.reason}` + (built ? `; ${built} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
     return s;
+  }
+
+  /** Whether an approximate index is in use. */
+  private get approximate(): boolean {
+    return this.index !== undefined || this.ivf !== undefined;
+  }
+
+  /** Exact search (answers in original row numbers, also while the table is in IVF cell order). */
+  private async exact(queries: Float32Array, n: number): Promise<NearestResult> {
+    const r = await this.pool.search(queries, n);
+    const perm = this.ivf?.perm;
+    if (perm) for (let i = 0; i < n; i++) if (r.index[i]! >= 0) r.index[i] = perm[r.index[i]!]!;
+    return r;
   }
 
   get mode(): 'exact' | 'approx' {
@@ -233,9 +274,10 @@ export class NearestSearch {
 
   /** Nearest rows of `n` unit-length queries. */
   async search(queries: Float32Array, n: number): Promise<NearestResult> {
-    if (this.index && this.opts.ef === undefined) await (this.calibrating ??= this.calibrate(queries, n));
-    if (!this.index) return this.pool.search(queries, n);
-    const r = this.approx(queries, n, this.ef);
+    const fixed = this.ivf ? this.opts.probes !== undefined : this.opts.ef !== undefined;
+    if (this.approximate && !fixed) await (this.calibrating ??= this.calibrate(queries, n));
+    if (!this.approximate) return this.exact(queries, n);
+    const r = await this.approx(queries, n, this.ivf ? this.probes : this.ef);
     // a query the index found nothing for (should not happen on a connected graph) is searched exactly
     const missing: number[] = [];
     for (let q = 0; q < n; q++) if (r.index[q]! < 0) missing.push(q);
@@ -243,7 +285,7 @@ export class NearestSearch {
       const dim = this.pool.dim;
       const mq = new Float32Array(missing.length * dim);
       missing.forEach((q, j) => mq.set(queries.subarray(q * dim, (q + 1) * dim), j * dim));
-      const e = await this.pool.search(mq, missing.length);
+      const e = await this.exact(mq, missing.length);
       missing.forEach((q, j) => {
         r.index[q] = e.index[j]!;
         r.score[q] = e.score[j]!;
@@ -253,8 +295,10 @@ export class NearestSearch {
     return r;
   }
 
-  /** The index's best `k` of `ef` candidates, compared exactly. */
-  private approx(queries: Float32Array, n: number, ef: number): NearestResult {
+  /** IVF: the best row of the `breadth` best cells; HNSW: the best `k` of `breadth` (ef) candidates, compared exactly. */
+  private async approx(queries: Float32Array, n: number, breadth: number): Promise<NearestResult> {
+    if (this.ivf) return this.pool.searchIvf(queries, n, breadth);
+    const ef = breadth;
     const wide = Math.max(ef, this.k);
     const all = this.index!.search(queries, n, wide);
     let cand = all;
@@ -280,16 +324,19 @@ export class NearestSearch {
       return (u.user + u.system) / 1e6;
     };
     let t = cpu();
-    const exact = await this.pool.search(q, c);
+    const exact = await this.exact(q, c);
     const exactCpu = cpu() - t;
+    const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
+    const breadths: readonly number[] = this.ivf ? [...(CALIBRATION_PROBES as readonly number[]).filter((p) => p < limit), limit] : CALIBRATION_EF;
     let ef = 0;
     let agreement = 0;
     let lost = 0;
     let approxCpu = 0;
-    const tried: { ef: number; agreement: number; mean_cosine_lost: number; cpu_seconds: number }[] = [];
-    for (const e of CALIBRATION_EF) {
+    const tried: { ef?: number; probes?: number; agreement: number; mean_cosine_lost: number; cpu_seconds: number }[] = [];
+    const name = this.ivf ? 'probes' : 'ef';
+    for (const e of breadths) {
       t = cpu();
-      const r = this.approx(q, c, e);
+      const r = await this.approx(q, c, e);
       const dt = cpu() - t;
       let agree = 0;
       let sum = 0;
@@ -301,16 +348,16 @@ export class NearestSearch {
       agreement = c ? agree / c : 1;
       lost = c ? sum / c : 0;
       approxCpu = dt;
-      tried.push({ ef: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
-      if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= this.pool.rows) break;
+      tried.push({ [name]: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
+      if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= limit) break;
     }
-    this.ef = Math.max(ef, this.k);
+    if (this.ivf) this.probes = ef;
+    else this.ef = Math.max(ef, this.k);
     const gain = approxCpu > 0 ? exactCpu / approxCpu : Infinity;
-    this.calibration = { rows: c, target, max_lost: CALIBRATION_MAX_LOST, ef, agreement, mean_cosine_lost: lost, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
-    const line = `calibrated on ${c} rows: ef ${ef} agrees on ${(agreement * 100).toFixed(1)}% (mean cosine lost ${lost.toFixed(5)}) at ${gain.toFixed(1)}x the speed of exact search`;
+    this.calibration = { rows: c, target, max_lost: CALIBRATION_MAX_LOST, [name]: ef, agreement, mean_cosine_lost: lost, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
+    const line = `calibrated on ${c} rows: ${name} ${ef} agrees on ${(agreement * 100).toFixed(1)}% (mean cosine lost ${lost.toFixed(5)}) at ${gain.toFixed(1)}x the speed of exact search`;
     if (this.choice.requested === 'auto' && (agreement < target || lost > CALIBRATION_MAX_LOST || gain < CALIBRATION_GAIN)) {
-      this.index!.close();
-      this.index = undefined;
+      await this.dropIndex();
       this.sampleQ = new Float32Array(0);
       this.sampleIdx = new Int32Array(0);
       this.sampleScore = new Float32Array(0);
@@ -319,6 +366,17 @@ export class NearestSearch {
       return;
     }
     this.log(`search: ${line}`);
+  }
+
+  /** Back to plain exact search: the index closed, the table in its original order. */
+  private async dropIndex(): Promise<void> {
+    this.index?.close();
+    this.index = undefined;
+    if (this.ivf) {
+      await this.pool.attachIvf(undefined);
+      unpermute(this.pool.simdTable!.memory, this.ivf);
+      this.ivf = undefined;
+    }
   }
 
   /** Reservoir sampling (algorithm R) of the queries with their approximate answers. */
@@ -339,11 +397,11 @@ export class NearestSearch {
 
   /** Approximate mode: answers the sample exactly and measures the agreement (once). */
   async verify(): Promise<Verification | undefined> {
-    if (!this.index || this.sampleIdx.length === 0) return undefined;
+    if (!this.approximate || this.sampleIdx.length === 0) return undefined;
     if (this.verification) return this.verification;
     const n = this.sampleN;
     const minAgreement = this.opts.minAgreement ?? SEARCH_DEFAULTS.minAgreement;
-    const e = await this.pool.search(this.sampleQ.subarray(0, n * this.pool.dim), n);
+    const e = await this.exact(this.sampleQ.subarray(0, n * this.pool.dim), n);
     let agree = 0;
     let lost = 0;
     let maxLost = 0;
@@ -375,6 +433,17 @@ export class NearestSearch {
     if (this.index) {
       r.index = { name: this.index.name, ...this.index.params, ef: this.ef, candidates: this.k, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
     }
+    if (this.ivf) {
+      const { cells } = this.ivf.layout;
+      const cs = this.ivf.cellStart;
+      let largest = 0;
+      let empty = 0;
+      for (let c = 0; c < cells; c++) {
+        largest = Math.max(largest, cs[c + 1]! - cs[c]!);
+        if (cs[c + 1] === cs[c]) empty++;
+      }
+      r.index = { name: 'ivf', cells, probes: this.probes, largest_cell: largest, empty_cells: empty, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
+    }
     if (this.calibration) r.calibration = this.calibration;
     if (this.verification) {
       const v = this.verification;
@@ -393,6 +462,7 @@ export class NearestSearch {
   async close(): Promise<void> {
     this.index?.close();
     this.index = undefined;
+    this.ivf = undefined;
     await this.pool.close();
   }
 }

@@ -115,10 +115,13 @@ describe('exact kernel (WebAssembly SIMD)', () => {
 });
 
 describe('approximate search', () => {
-  it('agrees with exact search on a real model above the threshold, and every score is the exact cosine', async () => {
+  it.each([
+    ['ivf', /^ivf$/],
+    ['hnsw', /usearch/],
+  ] as const)('%s: agrees with exact search on a real model above the threshold, and every score is the exact cosine', async (kind, name) => {
     const { dim, table, queries, nq } = await realSplit();
     const exact = await NearestSearch.open(table, KEEP, dim, { threads: 2, seed: 1, queries: nq }, { search: 'exact' });
-    const approx = await NearestSearch.open(table, KEEP, dim, { threads: 2, seed: 1, queries: nq }, { search: 'approx' });
+    const approx = await NearestSearch.open(table, KEEP, dim, { threads: 2, seed: 1, queries: nq }, { search: 'approx', index: kind });
     try {
       expect(exact.mode).toBe('exact');
       expect(approx.mode).toBe('approx');
@@ -144,7 +147,7 @@ describe('approximate search', () => {
       expect(v.meanCosineLost).toBeGreaterThanOrEqual(0);
       expect(v.meanCosineLost).toBeLessThan(0.002);
       const rep = approx.reportEntry() as { verify: { agreement: number }; index: { name: string } };
-      expect(rep.index.name).toMatch(/usearch/);
+      expect(rep.index.name).toMatch(name);
       expect(rep.verify.agreement).toBe(Math.round(v.agreement * 1e6) / 1e6);
     } finally {
       await exact.close();

@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
+import { IVF_QUERIES, IvfSearcher, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
 import { SimdTable, SLOT_QUERIES, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
@@ -33,11 +34,14 @@ export class NearestPool {
   private readonly plain: Float32Array | undefined;
   /** 'wasm-simd' or 'js': the kernel this pool runs. */
   readonly kernel: 'wasm-simd' | 'js';
+  /** The inverted-file index over the table (ivf.ts), when one is attached. */
+  private ivf: IvfSearcher | undefined;
 
   /**
    * `table`: `rows` x `dim`, unit rows for cosines (in a SharedArrayBuffer when the TypeScript
    * kernel runs on workers), or any rows with `normalize` (the pool then holds a unit-length copy,
    * so the caller needs no copy of its own). `threads` workers; 0 searches on the calling thread.
+   * `extraBytes`: room after the slots for an index in the same memory (SIMD kernel only; ivf.ts).
    */
   constructor(
     table: Float32Array,
@@ -45,8 +49,9 @@ export class NearestPool {
     readonly dim: number,
     readonly threads: number,
     normalize = false,
+    extraBytes = 0,
   ) {
-    this.simd = SimdTable.create(table, rows, dim, threads + 1, normalize);
+    this.simd = SimdTable.create(table, rows, dim, threads + 1, normalize, extraBytes);
     this.kernel = this.simd ? 'wasm-simd' : 'js';
     if (!this.simd) this.plain = normalize ? sharedUnitTable(table, rows, dim) : table;
     table = this.plain ?? table;
@@ -69,6 +74,64 @@ export class NearestPool {
       this.workers.push(w);
       this.queues.push(Promise.resolve());
     }
+  }
+
+  /** The shared SIMD table (memory and layout), or null with the TypeScript kernel. */
+  get simdTable(): SimdTable | null {
+    return this.simd;
+  }
+
+  /**
+   * Attaches an inverted-file index built in this pool's memory (ivf.ts buildIvf: the table is
+   * then in cell order, so `search` answers in positions, see IvfSetup.perm), on this thread and
+   * every worker; `undefined` detaches it.
+   */
+  async attachIvf(setup: IvfSetup | undefined): Promise<void> {
+    if (!this.simd) throw new Error('ivf: needs the WebAssembly SIMD kernel');
+    this.ivf = setup ? new IvfSearcher(this.simd.memory, setup) : undefined;
+    await Promise.all(this.workers.map((_, i) => this.queued(i, () => this.post(i, { ivf: setup ?? null, n: 0 }))));
+  }
+
+  /**
+   * Nearest rows (original row numbers) of `n` unit queries by the attached inverted-file index,
+   * looking in each query's `probes` best cells; split over the workers like `search`.
+   */
+  async searchIvf(queries: Float32Array, n: number, probes: number): Promise<NearestResult> {
+    const ivf = this.ivf;
+    if (!ivf) throw new Error('ivf: no index attached');
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    const w = this.workers.length;
+    if (w === 0) {
+      for (let q0 = 0; q0 < n; q0 += IVF_QUERIES) {
+        const c = Math.min(IVF_QUERIES, n - q0);
+        ivf.put(0, queries, q0, c);
+        ivf.run(0, c, probes);
+        ivf.take(0, c, index, score, q0);
+      }
+      return { index, score };
+    }
+    const parts = n < 64 * w ? 1 : w;
+    const per = Math.ceil(n / parts);
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < parts; i++) {
+      const a = i * per;
+      const b = Math.min(n, a + per);
+      if (a >= b) break;
+      const k = parts === 1 ? this.rr++ % w : i;
+      jobs.push(
+        this.queued(k, async () => {
+          for (let q0 = a; q0 < b; q0 += IVF_QUERIES) {
+            const c = Math.min(IVF_QUERIES, b - q0);
+            ivf.put(k + 1, queries, q0, c);
+            await this.post(k, { n: c, probes });
+            ivf.take(k + 1, c, index, score, q0);
+          }
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return { index, score };
   }
 
   /** The table (unpadded). With the SIMD kernel this is a copy made on each call. */
@@ -151,7 +214,12 @@ export class NearestPool {
 
   /** Queries on worker i, after the requests already queued there. */
   private one(i: number, queries: Float32Array, n: number): Promise<NearestResult> {
-    const job = this.queues[i]!.then(() => (this.simd ? this.viaSlot(i, queries, n) : this.viaMessage(i, queries.slice(), n)));
+    return this.queued(i, () => (this.simd ? this.viaSlot(i, queries, n) : this.viaMessage(i, queries.slice(), n)));
+  }
+
+  /** Runs `f` once the requests already queued on worker i are done (one request per slot at a time). */
+  private queued<T>(i: number, f: () => Promise<T>): Promise<T> {
+    const job = this.queues[i]!.then(f);
     this.queues[i] = job.catch(() => undefined);
     return job;
   }
@@ -173,7 +241,7 @@ export class NearestPool {
     return this.post(i, { queries, n }, [queries.buffer as ArrayBuffer]);
   }
 
-  private post(i: number, msg: { queries?: Float32Array; n: number }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
+  private post(i: number, msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
     const w = this.workers[i]!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -74,15 +74,19 @@ export interface SimdLayout {
   /** Byte offset of slot 0. */
   slotBase: number;
   pages: number;
+  /** Byte offset of the area left for the caller after the slots (`extraBytes` long, 64-aligned). */
+  extraBase: number;
+  extraBytes: number;
 }
 
-export function simdLayout(rows: number, dim: number, slots: number): SimdLayout | null {
+export function simdLayout(rows: number, dim: number, slots: number, extraBytes = 0): SimdLayout | null {
   const d = paddedDim(dim);
   const tableBytes = Math.ceil((rows * d * 4) / 64) * 64;
   const slotBytes = SLOT_QUERIES * d * 4 + SLOT_QUERIES * 8 + SLOT_QUERIES * SLOT_CANDIDATES * 4;
-  const pages = Math.ceil((tableBytes + slots * slotBytes) / PAGE);
+  const extraBase = Math.ceil((tableBytes + slots * slotBytes) / 64) * 64;
+  const pages = Math.ceil((extraBase + extraBytes) / PAGE);
   if (pages > MAX_PAGES) return null;
-  return { rows, dim, d, slots, slotBytes, slotBase: tableBytes, pages };
+  return { rows, dim, d, slots, slotBytes, slotBase: tableBytes, pages, extraBase, extraBytes };
 }
 
 export class SimdTable {
@@ -102,11 +106,12 @@ export class SimdTable {
 
   /**
    * A table of `rows` x `dim` copied from `rows` (as given: normalise first for cosines), with
-   * `slots` scratch areas; null when the kernel is unavailable or the table exceeds 4 GiB.
+   * `slots` scratch areas (and `extraBytes` for the caller after them, at layout.extraBase); null
+   * when the kernel is unavailable or the memory would exceed 4 GiB.
    */
-  static create(table: Float32Array, rows: number, dim: number, slots: number, normalize = false): SimdTable | null {
+  static create(table: Float32Array, rows: number, dim: number, slots: number, normalize = false, extraBytes = 0): SimdTable | null {
     const module = simdModule();
-    const layout = simdLayout(rows, dim, slots);
+    const layout = simdLayout(rows, dim, slots, extraBytes);
     if (!module || !layout) return null;
     const memory = new WA.Memory({ initial: layout.pages, maximum: layout.pages, shared: true });
     const t = new SimdTable(memory, layout, module);

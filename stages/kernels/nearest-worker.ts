@@ -5,14 +5,27 @@
  * heap). TypeScript kernel: queries come in the message and answers go back transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { IvfSearcher, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
 import type { NearestWorkerData } from './nearest-pool.js';
 import { SimdTable } from './nearest-simd.js';
 
 const data = workerData as NearestWorkerData;
 const simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
+/** The inverted-file index in the same memory (ivf.ts), once the pool attaches one. */
+let ivf: IvfSearcher | undefined;
 
-parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number }) => {
+parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null }) => {
+  if (m.ivf !== undefined) {
+    ivf = m.ivf && data.kind === 'simd' ? new IvfSearcher(data.memory, m.ivf) : undefined;
+    parentPort!.postMessage({ id: m.id });
+    return;
+  }
+  if (m.probes !== undefined) {
+    ivf!.run(data.kind === 'simd' ? data.slot : 0, m.n, m.probes);
+    parentPort!.postMessage({ id: m.id });
+    return;
+  }
   if (data.kind === 'simd') {
     simd!.run(data.slot, m.n);
     parentPort!.postMessage({ id: m.id });

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/fixtures.js';
+import { loadModel } from './helpers/models.js';
+import { buildIvf, defaultCells, ivfBytes, unpermute } from '../stages/kernels/ivf.js';
+import { NearestPool, sharedUnitTable } from '../stages/kernels/nearest-pool.js';
+import { normalizeRows } from '../stages/kernels/normalize.js';
+import { NearestSearch } from '../stages/search.js';
+
+const EXAMPLE = path.join(ROOT, 'examples', 'gcide-small.vec');
+const KEEP = 2000;
+
+/** The bundled real model split top-N style: the first KEEP rows are the table, the rest queries. */
+async function realSplit() {
+  const m = await loadModel(EXAMPLE);
+  const dim = m.dim;
+  const rows = m.words.length;
+  const nq = rows - KEEP;
+  const queries = normalizeRows(m.vectors.subarray(KEEP * dim, rows * dim), nq, dim, new Float32Array(nq * dim));
+  return { dim, vectors: m.vectors, queries, nq };
+}
+
+/** A pool over the unit kept rows with an IVF index of `cells` cells attached. */
+async function ivfPool(vectors: Float32Array, rows: number, dim: number, threads: number, cells: number) {
+  const pool = new NearestPool(sharedUnitTable(vectors, rows, dim), rows, dim, threads, false, ivfBytes(dim, cells, threads + 1));
+  const simd = pool.simdTable!;
+  const setup = buildIvf(simd.memory, simd.layout, threads + 1, { cells, seed: 5 });
+  await pool.attachIvf(setup);
+  return { pool, setup };
+}
+
+describe('inverted-file index (ivf.ts)', () => {
+  it('probing every cell gives exactly the exact answers (rows and bits of the scores); the table is permuted by cell and restored exactly', async () => {
+    const { dim, vectors, queries, nq } = await realSplit();
+    const plain = new NearestPool(sharedUnitTable(vectors, KEEP, dim), KEEP, dim, 0);
+    const exact = plain.searchHere(queries, nq);
+    const before = plain.table;
+    await plain.close();
+    const cells = 40;
+    const { pool, setup } = await ivfPool(vectors, KEEP, dim, 2, cells);
+    try {
+      // cells partition the rows: every row once, cell by cell, in original order inside a cell
+      expect(setup.cellStart[0]).toBe(0);
+      expect(setup.cellStart[cells]).toBe(KEEP);
+      expect([...setup.perm].sort((a, b) => a - b)).toEqual(Array.from({ length: KEEP }, (_, i) => i));
+      for (let c = 0; c < cells; c++) for (let p = setup.cellStart[c]! + 1; p < setup.cellStart[c + 1]!; p++) expect(setup.perm[p]!).toBeGreaterThan(setup.perm[p - 1]!);
+      // the pool's memory holds row perm[p] at position p
+      const t = pool.table;
+      for (const p of [0, 17, KEEP - 1]) expect(t.subarray(p * dim, (p + 1) * dim)).toEqual(before.subarray(setup.perm[p]! * dim, (setup.perm[p]! + 1) * dim));
+      const all = await pool.searchIvf(queries, nq, cells);
+      expect(Buffer.from(all.index.buffer).equals(Buffer.from(exact.index.buffer))).toBe(true);
+      expect(Buffer.from(all.score.buffer).equals(Buffer.from(exact.score.buffer))).toBe(true);
+      // fewer probes: some misses, but never a better score than exact, and each score is the row's exact one
+      const few = await pool.searchIvf(queries, nq, 2);
+      let agree = 0;
+      for (let i = 0; i < nq; i++) {
+        expect(few.score[i]!).toBeLessThanOrEqual(exact.score[i]!);
+        if (few.index[i] === exact.index[i]) {
+          agree++;
+          expect(few.score[i]).toBe(exact.score[i]);
+        }
+      }
+      expect(agree / nq).toBeGreaterThan(0.5);
+      expect(agree).toBeLessThan(nq);
+      await pool.attachIvf(undefined);
+      unpermute(pool.simdTable!.memory, setup);
+      expect(Buffer.from(pool.table.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('thread counts 0, 1 and 2 give bit-identical answers; exact ties keep the lower original row', async () => {
+    const { dim, vectors, queries, nq } = await realSplit();
+    // rows 3 and 1500 made copies of row 700: a query equal to it must get row 3 (lowest of the copies)
+    const v = vectors.slice(0, KEEP * dim);
+    for (const r of [3, 1500]) v.copyWithin(r * dim, 700 * dim, 701 * dim);
+    const q = queries.slice();
+    normalizeRows(v.slice(700 * dim, 701 * dim), 1, dim, q.subarray(0, dim));
+    const results = [];
+    for (const threads of [0, 1, 2]) {
+      const { pool } = await ivfPool(v, KEEP, dim, threads, 30);
+      try {
+        results.push(await pool.searchIvf(q, nq, 3));
+      } finally {
+        await pool.close();
+      }
+    }
+    expect(results[0]!.index[0]).toBe(3);
+    for (const r of results.slice(1)) {
+      expect(Buffer.from(r.index.buffer).equals(Buffer.from(results[0]!.index.buffer))).toBe(true);
+      expect(Buffer.from(r.score.buffer).equals(Buffer.from(results[0]!.score.buffer))).toBe(true);
+    }
+  });
+
+  it('NearestSearch: calibrates the probes, reports the index, and verifies itself', async () => {
+    const { dim, vectors, queries, nq } = await realSplit();
+    expect(defaultCells(KEEP)).toBe(89);
+    const lines: string[] = [];
+    const s = await NearestSearch.open(vectors.subarray(0, KEEP * dim), KEEP, dim, { threads: 1, seed: 2, queries: nq, normalize: true, log: (l) => lines.push(l) }, { search: 'approx', cells: 50 });
+    try {
+      const r = await s.search(queries, nq);
+      expect(r.index.every((x) => x >= 0 && x < KEEP)).toBe(true);
+      const v = (await s.verify())!;
+      expect(v.passed).toBe(true);
+      const rep = s.reportEntry() as { index: { name: string; cells: number; probes: number }; calibration: { probes: number; agreement: number; tried: { probes: number }[] } };
+      expect(rep.index).toMatchObject({ name: 'ivf', cells: 50 });
+      expect(rep.index.probes).toBe(rep.calibration.probes);
+      expect(rep.calibration.tried[0]!.probes).toBe(1);
+      expect(rep.calibration.agreement).toBeGreaterThanOrEqual(0.99);
+      expect(lines.join('\n')).toMatch(/IVF \(50 cells\) index built/);
+      expect(lines.join('\n')).toMatch(/calibrated on 1024 rows: probes \d+ agrees/);
+    } finally {
+      await s.close();
+    }
+    // a fixed probe count skips calibration
+    const f = await NearestSearch.open(vectors.subarray(0, KEEP * dim), KEEP, dim, { threads: 0, seed: 2, queries: nq, normalize: true }, { search: 'approx', cells: 50, probes: 50 });
+    try {
+      const r = await f.search(queries, 500);
+      expect(r.index.every((x) => x >= 0)).toBe(true);
+      expect((await f.verify())!.agreement).toBe(1);
+      expect(f.reportEntry().calibration).toBeUndefined();
+    } finally {
+      await f.close();
+    }
+  });
+});
