@@ -24,7 +24,7 @@ const { collect } = await dist('pipeline/stream.js');
 const { openModel } = await dist('stages/formats/index.js');
 const { buildCoverage } = await dist('stages/cover/coverage.js');
 const { greedyCover } = await dist('stages/cover/greedy.js');
-const { Random } = await dist('stages/cover/random.js');
+const { Xorshift128: Random } = await dist('stages/kernels/random.js');
 const { NearestPool, sharedUnitTable } = await dist('stages/kernels/nearest-pool.js');
 const { normalizeRows } = await dist('stages/kernels/normalize.js');
 

@@ -24,7 +24,7 @@ const { openModel } = await dist('stages/formats/index.js');
 const { normalizeRows } = await dist('stages/kernels/normalize.js');
 const { trainKMeans } = await dist('stages/kmeans/train.js');
 const { kmeansPlusPlus } = await dist('stages/kernels/kmeanspp.js');
-const { Rng } = await dist('stages/kmeans/random.js');
+const { Rng } = await dist('stages/kernels/random.js');
 
 const argv = process.argv.slice(2);
 const flag = (name, def) => {

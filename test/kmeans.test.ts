@@ -14,7 +14,7 @@ import { pruneGraph, type PruneArgs } from '../cli/commands/prune.js';
 import type { RunContext } from '../pipeline/context.js';
 import { trainKMeans } from '../stages/kmeans/train.js';
 import { PrioritySample } from '../stages/kmeans/sample.js';
-import { Rng } from '../stages/kmeans/random.js';
+import { Rng } from '../stages/kernels/random.js';
 import { dotBlock } from '../stages/kernels/dots.js';
 import { kmeansPlusPlus } from '../stages/kernels/kmeanspp.js';
 import { miniBatchUpdate } from '../stages/kernels/kmeans-update.js';

@@ -9,7 +9,7 @@ import { Heap } from 'mnemonist';
 import type { Batch } from '../../pipeline/batch.js';
 import { openPass, type RunContext } from '../../pipeline/context.js';
 import { drain } from '../../pipeline/stream.js';
-import { Random } from './random.js';
+import { Xorshift128 } from '../kernels/random.js';
 
 export interface Gathered {
   dim: number;
@@ -74,7 +74,7 @@ export async function gather(ctx: RunContext, opts: GatherOptions): Promise<Gath
   const dim = ctx.model!.info.dim;
   const C = opts.candidates;
   const S = opts.sample;
-  const rng = new Random(opts.seed);
+  const rng = new Xorshift128(opts.seed);
   const cw: string[] = new Array(C);
   const crow = new Int32Array(C);
   const ccount = new Float64Array(C);

@@ -15,7 +15,7 @@
  */
 import { Heap } from 'mnemonist';
 import type { Coverage } from './coverage.js';
-import { Random } from './random.js';
+import { Xorshift128 } from '../kernels/random.js';
 
 export interface GreedyOptions {
   /** Candidates to choose (N <= C). */
@@ -112,7 +112,7 @@ export function greedyCover(cov: Coverage, opts: GreedyOptions): GreedyResult {
   }
 
   // Stochastic greedy over a pool of the remaining candidates (swap-removal keeps it dense).
-  const rng = new Random(opts.seed ?? 1);
+  const rng = new Xorshift128(opts.seed ?? 1);
   const pool = new Int32Array(C - K);
   for (let c = K; c < C; c++) pool[c - K] = c;
   let left = C - K;

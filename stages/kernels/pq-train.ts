@@ -11,6 +11,7 @@
  * at centroids[(m x k + c) x dsub]; the last at m x k x dsub + c x lastdsub; dim x k floats in all.
  */
 import { smallKmeans } from './pq-kmeans.js';
+import { mulberry32 } from './random.js';
 
 export interface PqCodebook {
   dim: number;
@@ -87,14 +88,7 @@ export interface PqTrainResult {
 
 /** Seeded uniform [0, 1) numbers (mulberry32); the same seed gives the same quantizer. */
 export function seededRandom(seed: number): () => number {
-  let a = (Math.floor(Math.abs(seed)) ^ 0x6d2b79f5) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.floor(Math.abs(seed)) ^ 0x6d2b79f5) >>> 0);
 }
 
 /** Squared L2 norm of row r of a block. */

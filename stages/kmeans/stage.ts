@@ -29,7 +29,7 @@ import { drain, fromPromise } from '../../pipeline/stream.js';
 import { KeptTable } from '../../pipeline/tables.js';
 import { NearestPool, sharedUnitTable } from '../kernels/nearest-pool.js';
 import { normalizeRows } from '../kernels/normalize.js';
-import { Rng } from './random.js';
+import { Rng } from '../kernels/random.js';
 import { PrioritySample, type SampleRows } from './sample.js';
 import { TRAIN_DEFAULTS, trainKMeans, type TrainResult } from './train.js';
 

@@ -30,7 +30,7 @@ import { addToSums, sumsToUnit } from '../kernels/centroid-sums.js';
 import { kmeansPlusPlus } from '../kernels/kmeanspp.js';
 import { miniBatchUpdate } from '../kernels/kmeans-update.js';
 import { nearestRows } from '../kernels/nearest.js';
-import { Rng } from './random.js';
+import { Rng } from '../kernels/random.js';
 
 export interface TrainOptions {
   /** Centres to learn (k >= 1). */
