@@ -10,22 +10,11 @@
  * Memory: the N entries and their vectors. Cost: the dictionary's counts once, N x log N for the
  * heap, the vectors of N words.
  */
-import { Heap } from 'mnemonist';
 import type { RunContext } from '../pipeline/context.js';
 import type { KeptTable } from '../pipeline/tables.js';
 import { FastTextModel } from './formats/fasttext/index.js';
 import { forEachVocabularyBatch } from './subword-usage.js';
-
-interface Entry {
-  count: number;
-  row: number;
-}
-
-/** Worst entry first: lower count, then later row. */
-function worstFirst(a: Entry, b: Entry): number {
-  if (a.count !== b.count) return a.count < b.count ? -1 : 1;
-  return b.row - a.row;
-}
+import { TopByCount } from './top-counts.js';
 
 /**
  * Fills `kept` with the top `kept.capacity` words by count and returns row -> kept index, or
@@ -35,7 +24,7 @@ export async function selectByDictionaryCounts(ctx: RunContext, kept: KeptTable)
   const model = ctx.model;
   if (!(model instanceof FastTextModel) || model.duplicateWords > 0) return undefined;
   const n = kept.capacity;
-  const heap = new Heap<Entry>(worstFirst);
+  const top = new TopByCount(n);
   let counted = true;
   await forEachVocabularyBatch(ctx, (b) => {
     const c = b.counts;
@@ -43,14 +32,10 @@ export async function selectByDictionaryCounts(ctx: RunContext, kept: KeptTable)
       counted = false;
       return;
     }
-    for (let i = 0; i < b.words.length; i++) {
-      const e: Entry = { count: c[i]!, row: b.start + i };
-      if (heap.size < n) heap.push(e);
-      else if (worstFirst(e, heap.peek()!) > 0) heap.replace(e);
-    }
+    for (let i = 0; i < b.words.length; i++) top.offer(c[i]!, b.start + i);
   });
   if (!counted) return undefined;
-  const entries = heap.toArray().sort((a, b) => -worstFirst(a, b));
+  const entries = top.ranked();
   const ids = Int32Array.from(entries, (e) => e.row);
   const dim = kept.dim;
   const map = new Map<number, number>();

@@ -6,7 +6,6 @@
  *   first pass, which also gathers their vectors; the table is ordered by rank.
  * Kept rows get target = their table row and score 1. Memory: N x dim floats plus the heap.
  */
-import { Heap } from 'mnemonist';
 import type { Batch } from '../pipeline/batch.js';
 import { withAssignment } from '../pipeline/batch.js';
 import { openPass, type RunContext } from '../pipeline/context.js';
@@ -15,29 +14,13 @@ import type { Stage } from '../pipeline/stage.js';
 import { drain } from '../pipeline/stream.js';
 import { KeptTable } from '../pipeline/tables.js';
 import { selectByDictionaryCounts } from './dictionary-rank.js';
+import { TopByCount } from './top-counts.js';
 
 export interface RankOptions {
   /** Rows to keep (N >= 1). */
   keep: number;
   /** 'order' (file order) or 'counts' (needs counts). Default: counts when the model has them. */
   by?: 'order' | 'counts';
-}
-
-interface Entry {
-  count: number;
-  row: number;
-  slot: number;
-}
-
-/** Worst entry first: lower count, then later row. */
-function worstFirst(a: Entry, b: Entry): number {
-  if (a.count !== b.count) return a.count < b.count ? -1 : 1;
-  return b.row - a.row;
-}
-
-/** Entries sorted best first. */
-function bestFirst(a: Entry, b: Entry): number {
-  return -worstFirst(a, b);
 }
 
 export function checkKeep(keep: number): void {
@@ -119,27 +102,20 @@ async function selectByCounts(ctx: RunContext, kept: KeptTable): Promise<Map<num
   const dim = kept.dim;
   const slots = new Float32Array(n * dim);
   const words: string[] = new Array(n);
-  const heap = new Heap<Entry>(worstFirst);
-  let free = 0;
+  const top = new TopByCount(n);
   await drain(
     openPass(ctx, 'rank').map((b: Batch) => {
       const c = b.counts!;
       for (let i = 0; i < b.words.length; i++) {
-        const e: Entry = { count: c[i]!, row: b.start + i, slot: -1 };
-        if (heap.size < n) {
-          e.slot = free++;
-          heap.push(e);
-        } else if (worstFirst(e, heap.peek()!) > 0) {
-          const evicted = heap.replace(e)!;
-          e.slot = evicted.slot;
-        } else continue;
-        slots.set(b.vectors.subarray(i * dim, (i + 1) * dim), e.slot * dim);
-        words[e.slot] = b.words[i]!;
+        const slot = top.offer(c[i]!, b.start + i);
+        if (slot < 0) continue;
+        slots.set(b.vectors.subarray(i * dim, (i + 1) * dim), slot * dim);
+        words[slot] = b.words[i]!;
       }
       return b;
     }),
   );
-  const entries = heap.toArray().sort(bestFirst);
+  const entries = top.ranked();
   const map = new Map<number, number>();
   for (const e of entries) {
     const k = kept.add(words[e.slot]!, slots.subarray(e.slot * dim, (e.slot + 1) * dim), e.row, e.count);

@@ -5,11 +5,11 @@
  *  - a uniform sample of the other words (reservoir sampling, seeded), or all of them.
  * Memory: (C + S) x dim floats. Time: one pass, O(rows log C) with counts.
  */
-import { Heap } from 'mnemonist';
 import type { Batch } from '../../pipeline/batch.js';
 import { openPass, type RunContext } from '../../pipeline/context.js';
 import { drain } from '../../pipeline/stream.js';
 import { Xorshift128 } from '../kernels/random.js';
+import { TopByCount } from '../top-counts.js';
 
 export interface Gathered {
   dim: number;
@@ -29,17 +29,6 @@ export interface GatherOptions {
   /** 'order' (file order is frequency order) or 'counts' (batches carry counts). */
   by: 'order' | 'counts';
   seed: number;
-}
-
-interface Entry {
-  count: number;
-  row: number;
-  slot: number;
-}
-
-function worstFirst(a: Entry, b: Entry): number {
-  if (a.count !== b.count) return a.count < b.count ? -1 : 1;
-  return b.row - a.row;
 }
 
 /** A growable row store (for a sample of unknown final size). */
@@ -79,7 +68,8 @@ export async function gather(ctx: RunContext, opts: GatherOptions): Promise<Gath
   const crow = new Int32Array(C);
   const ccount = new Float64Array(C);
   const cvec = new Float32Array(Math.max(1, C * dim));
-  const heap = new Heap<Entry>(worstFirst);
+  const top = new TopByCount(C);
+  // Candidates so far (by order).
   let free = 0;
   const res = new Rows(dim, Number.isFinite(S) ? Math.min(S, 65536) : 65536);
   // Rows offered to the reservoir so far.
@@ -117,17 +107,13 @@ export async function gather(ctx: RunContext, opts: GatherOptions): Promise<Gath
         // By counts: every row is offered to the reservoir (candidates are dropped from it at
         // the end, which leaves a uniform sample of the non-candidates).
         offer(row, vec);
-        const e: Entry = { count: b.counts![i]!, row, slot: -1 };
-        if (heap.size < C) {
-          e.slot = free++;
-          heap.push(e);
-        } else if (C > 0 && worstFirst(e, heap.peek()!) > 0) {
-          e.slot = heap.replace(e)!.slot;
-        } else continue;
-        cw[e.slot] = b.words[i]!;
-        crow[e.slot] = row;
-        ccount[e.slot] = e.count;
-        cvec.set(vec, e.slot * dim);
+        const count = b.counts![i]!;
+        const slot = top.offer(count, row);
+        if (slot < 0) continue;
+        cw[slot] = b.words[i]!;
+        crow[slot] = row;
+        ccount[slot] = count;
+        cvec.set(vec, slot * dim);
       }
       return b;
     }),
@@ -137,7 +123,7 @@ export async function gather(ctx: RunContext, opts: GatherOptions): Promise<Gath
   if (opts.by === 'order') {
     candidates = { size: free, words: cw.slice(0, free), rows: crow.slice(0, free), counts: ccount.slice(0, free), vectors: cvec.subarray(0, free * dim) };
   } else {
-    const order = heap.toArray().sort((a, b) => worstFirst(b, a));
+    const order = top.ranked();
     const size = order.length;
     const words: string[] = new Array(size);
     const r = new Int32Array(size);

@@ -19,7 +19,6 @@
  * Memory: the sample (S x (dim + 1) floats and words), the kept table, the training's k x dim
  * centre copies, and with `refine` N x dim float64 sums.
  */
-import { Heap } from 'mnemonist';
 import type { Batch } from '../../pipeline/batch.js';
 import { withAssignment } from '../../pipeline/batch.js';
 import { openPass, type RunContext } from '../../pipeline/context.js';
@@ -32,6 +31,7 @@ import { normalizeRows } from '../kernels/normalize.js';
 import { Rng } from '../kernels/random.js';
 import { PrioritySample, type SampleRows } from './sample.js';
 import { TRAIN_DEFAULTS, trainKMeans, type TrainResult } from './train.js';
+import { TopByCount } from '../top-counts.js';
 
 export type WeightMode = 'counts' | 'rank' | 'none';
 export const WEIGHT_MODES: readonly WeightMode[] = ['counts', 'rank', 'none'];
@@ -267,21 +267,6 @@ interface Forced {
   count: number;
 }
 
-interface HeapEntry {
-  count: number;
-  row: number;
-  word: string;
-  vector: Float32Array;
-  u: number;
-  weight: number;
-}
-
-/** Lower count first; among equal counts the later row first (so earlier rows win ties). */
-function worstFirst(a: HeapEntry, b: HeapEntry): number {
-  if (a.count !== b.count) return a.count < b.count ? -1 : 1;
-  return b.row - a.row;
-}
-
 /**
  * Pass 1: the force-kept words (top K by count, or the first K rows) and the reservoir sample of
  * every other row. One uniform number is drawn per row in row order, so the sample depends only on
@@ -297,7 +282,13 @@ async function gather(
 ): Promise<{ forced: Forced[]; sample: SampleRows }> {
   const dim = ctx.model!.info.dim;
   const sample = new PrioritySample(sampleSize, dim);
-  const heap = new Heap<HeapEntry>(worstFirst);
+  // By counts: the force-kept rows so far, by slot, with the numbers drawn for them (a row pushed
+  // out of the top K goes to the sample as if it had been offered there in the first place).
+  const top = new TopByCount(byCounts ? forceKeep : 0);
+  const words: string[] = [];
+  const vectors = new Float32Array(byCounts ? forceKeep * dim : 0);
+  const us = new Float64Array(byCounts ? forceKeep : 0);
+  const weights = new Float64Array(byCounts ? forceKeep : 0);
   const firstRows: Forced[] = [];
   await drain(
     openPass(ctx, 'k-means sample').map((b: Batch) => {
@@ -310,28 +301,23 @@ async function gather(
           else sample.offer(row, b.words[i]!, b.vectors, i * dim, w, u);
           continue;
         }
-        const e: HeapEntry = { count: b.counts![i]!, row, word: b.words[i]!, vector: b.vectors.subarray(i * dim, (i + 1) * dim), u, weight: w };
-        if (forceKeep === 0) {
-          sample.offer(row, e.word, b.vectors, i * dim, w, u);
-        } else if (heap.size < forceKeep) {
-          e.vector = e.vector.slice();
-          heap.push(e);
-        } else if (worstFirst(e, heap.peek()!) > 0) {
-          e.vector = e.vector.slice();
-          const out = heap.replace(e)!;
-          sample.offer(out.row, out.word, out.vector, 0, out.weight, out.u);
-        } else {
-          sample.offer(row, e.word, b.vectors, i * dim, w, u);
+        const slot = top.offer(b.counts![i]!, row);
+        if (slot < 0) {
+          sample.offer(row, b.words[i]!, b.vectors, i * dim, w, u);
+          continue;
         }
+        const out = top.evicted;
+        if (out) sample.offer(out.row, words[slot]!, vectors, slot * dim, weights[slot]!, us[slot]!);
+        words[slot] = b.words[i]!;
+        vectors.set(b.vectors.subarray(i * dim, (i + 1) * dim), slot * dim);
+        us[slot] = u;
+        weights[slot] = w;
       }
       return b;
     }),
   );
   const forced = byCounts
-    ? heap
-        .toArray()
-        .sort((a, b) => -worstFirst(a, b))
-        .map((e) => ({ row: e.row, word: e.word, vector: e.vector, count: e.count }))
+    ? top.ranked().map((e) => ({ row: e.row, word: words[e.slot]!, vector: vectors.subarray(e.slot * dim, (e.slot + 1) * dim), count: e.count }))
     : firstRows;
   return { forced, sample: sample.finish() };
 }
