@@ -1,83 +1,144 @@
-// Quality of pruned huge fastText models (docs/huge-fasttext.md): for a sample of pruned words,
-// the mean cosine between the vector fastText computes for them from the original model (our
-// reader's vectorsFor, equal to `fasttext print-word-vectors` up to float32 rounding: tested in
-// test/fasttext.test.ts) and the vector the pruned model gives them (read back with stages/lookup);
-// and the buckets the kept words use.
+// Quality of pruned huge fastText models (issue 12, docs/huge-fasttext.md): on a sample of pruned
+// words, the cosine between the vector fastText itself computes from the original model
+// (`fasttext print-word-vectors ORIGINAL`) and the vector each pruned output gives the word:
+//   .ftz  -> `fasttext print-word-vectors pruned.ftz` (fastText reads our file)
+//   word2vec binary (expanded) -> gensim's KeyedVectors.load_word2vec_format (gensim reads our file)
+//   finalfusion -> prune-pipe's own finalfusion lookup (no other finalfusion reader installs here)
 //
-// usage: node bench/huge-fasttext-quality.mjs ORIGINAL.bin KEEP SAMPLE [--dist DIR] PRUNED_FILE...
-//   KEEP: the --keep of the runs (the kept words are the KEEP most frequent: fastText's dictionary
-//   order); SAMPLE pruned words are taken evenly in dictionary order (every k-th).
-// Prints one JSON line per pruned file.
+// usage: node bench/huge-fasttext-quality.mjs ORIGINAL.bin KEEP SAMPLE OUTPUT...
+//   OUTPUT: a .ftz, .fifu or word2vec .bin file (expanded layout) written by `prune --keep KEEP`
+// The sample: SAMPLE of the words top-N pruned (all but the KEEP highest counts), spread evenly
+// in dictionary order. Also reports how many buckets the kept words use. Prints one JSON
+// line per output and appends it to bench/results/huge-fasttext-quality.jsonl.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
-let dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
-const di = args.indexOf('--dist');
-if (di >= 0) {
-  dist = path.resolve(args[di + 1]);
-  args.splice(di, 2);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { openSource, openModel, openLookup } = await import(path.join(ROOT, 'dist', 'index.js'));
+
+const [original, keepArg, sampleArg, ...outputs] = process.argv.slice(2);
+if (!original || !keepArg || !sampleArg || !outputs.length) {
+  console.error('usage: node bench/huge-fasttext-quality.mjs ORIGINAL.bin KEEP SAMPLE OUTPUT...');
+  process.exit(2);
 }
-const [original, keepArg, sampleArg, ...files] = args;
 const keep = Number(keepArg);
-const sampleSize = Number(sampleArg);
-const imp = (p) => import(pathToFileURL(path.join(dist, p)).href);
-const { openSource } = await imp('pipeline/source.js');
-const { openFastText } = await imp('stages/formats/fasttext/index.js');
-const { openLookup } = await imp('stages/lookup/index.js');
+const sample = Number(sampleArg);
 
+// Dictionary words, from the header and dictionary only.
 const src = await openSource(original);
-const m = await openFastText(src);
-const words = m.dictionary.words;
+const model = await openModel(src);
+const all = model.dictionary.words;
+const dim = model.info.dim;
 // kept = the KEEP highest counts, ties to the earlier row (the rank stage's rule)
-const order = Array.from({ length: m.nwords }, (_, i) => i).sort((a, b) => m.dictionary.counts[b] - m.dictionary.counts[a] || a - b);
-const kept = new Set(order.slice(0, keep));
-const pruned = [];
-for (let i = 0; i < m.nwords; i++) if (!kept.has(i)) pruned.push(i);
-const step = Math.max(1, Math.floor(pruned.length / sampleSize));
-const sample = [];
-for (let k = 0; k < pruned.length && sample.length < sampleSize; k += step) sample.push(pruned[k]);
-const t0 = performance.now();
-const orig = await m.vectorsOfIds(sample);
-const dim = m.dim;
-// buckets (n-gram rows) the kept words use
-const usedByKept = new Uint8Array(m.tableRows);
-let keptBuckets = 0;
-for (const i of kept) for (const r of m.indexer.indices(words[i])) if (!usedByKept[r]) (usedByKept[r] = 1), keptBuckets++;
-const sampleWords = sample.map((i) => words[i]);
-const base = { original: path.basename(original), keep, sample: sample.length, sampleStep: step, bucketsUsedByKeptWords: keptBuckets, originalSeconds: Math.round(performance.now() - t0) / 1000 };
-
-for (const file of files) {
-  const t = performance.now();
-  const from = file.endsWith('.ftz') ? 'fasttext' : undefined;
-  const lk = await openLookup(file, from ? { from } : {});
-  try {
-    const r = await lk.vectors(sampleWords);
-    let sum = 0;
-    let n = 0;
-    let missing = 0;
-    let min = 1;
-    for (let k = 0; k < sample.length; k++) {
-      if (r.source[k] === 0) {
-        missing++;
-        continue;
-      }
-      let ab = 0, aa = 0, bb = 0;
-      for (let d = 0; d < dim; d++) {
-        const x = orig[k * dim + d], y = r.vectors[k * dim + d];
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-      }
-      const c = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-      sum += c;
-      n++;
-      if (c < min) min = c;
-    }
-    console.log(JSON.stringify({ ...base, file: path.basename(file), meanCosine: n ? Math.round((sum / n) * 1e6) / 1e6 : null, minCosine: n ? Math.round(min * 1e6) / 1e6 : null, withVector: n, missing, seconds: Math.round(performance.now() - t) / 1000 }));
-  } finally {
-    await lk.close();
-  }
+const order = Array.from({ length: all.length }, (_, i) => i).sort((a, b) => model.dictionary.counts[b] - model.dictionary.counts[a] || a - b);
+const pruned = order.slice(keep).sort((a, b) => a - b);
+const words = [];
+for (let j = 0; j < sample; j++) {
+  const w = all[pruned[Math.floor((pruned.length * j) / sample)]];
+  // fastText reads whitespace-separated words from standard input
+  if (!/\s/.test(w)) words.push(w);
 }
-await m.close();
+// buckets (n-gram rows) the kept words use
+const usedByKept = new Uint8Array(model.tableRows);
+let bucketsUsedByKeptWords = 0;
+for (const i of order.slice(0, keep)) for (const r of model.indexer.indices(all[i])) if (!usedByKept[r]) (usedByKept[r] = 1), bucketsUsedByKeptWords++;
+await model.close();
 await src.close();
+console.error(`buckets used by the ${keep} kept words: ${bucketsUsedByKeptWords} of ${usedByKept.length}`);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-huge-quality-'));
+const wordsFile = path.join(tmp, 'words.txt');
+fs.writeFileSync(wordsFile, Buffer.from(words.join('\n') + '\n', 'latin1'));
+
+/** `fasttext print-word-vectors MODEL` on the sample: word -> Float64Array. */
+function fastTextVectors(file) {
+  const out = execFileSync('sh', ['-c', `fasttext print-word-vectors '${file}' < '${wordsFile}'`], { maxBuffer: 1 << 30, encoding: 'latin1' });
+  const m = new Map();
+  for (const line of out.split('\n')) {
+    const t = line.trimEnd().split(' ');
+    if (t.length === dim + 1) m.set(t[0], Float64Array.from(t.slice(1), Number));
+  }
+  return m;
+}
+
+/** gensim's reading of a word2vec binary, the sample's vectors. */
+function gensimVectors(file) {
+  const py = `
+import sys, json
+from gensim.models import KeyedVectors
+kv = KeyedVectors.load_word2vec_format(sys.argv[1], binary=True, unicode_errors='ignore')
+out = {}
+for w in open(sys.argv[2], encoding='utf-8', errors='ignore').read().split('\\n'):
+    if w and w in kv.key_to_index: out[w] = [float(x) for x in kv[w]]
+json.dump(out, sys.stdout)
+`;
+  const out = execFileSync('/usr/bin/python3', ['-c', py, file, wordsFile], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  const m = new Map();
+  for (const [w, v] of Object.entries(JSON.parse(out))) m.set(Buffer.from(w, 'utf8').toString('latin1'), Float64Array.from(v));
+  return m;
+}
+
+/** prune-pipe's lookup of a finalfusion file. */
+async function fifuVectors(file) {
+  const lk = await openLookup(file, { from: 'fifu' });
+  const r = await lk.vectors(words);
+  await lk.close();
+  const m = new Map();
+  words.forEach((w, i) => {
+    if (r.source[i] !== 0) m.set(w, Float64Array.from(r.vectors.subarray(i * dim, (i + 1) * dim)));
+  });
+  return m;
+}
+
+function cosine(a, b) {
+  let ab = 0, aa = 0, bb = 0;
+  for (let k = 0; k < a.length; k++) {
+    ab += a[k] * b[k];
+    aa += a[k] * a[k];
+    bb += b[k] * b[k];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+const t0 = Date.now();
+const ref = fastTextVectors(original);
+console.error(`fastText vectors of ${ref.size} sampled words from ${original} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const results = path.join(ROOT, 'bench', 'results', 'huge-fasttext-quality.jsonl');
+fs.mkdirSync(path.dirname(results), { recursive: true });
+for (const file of outputs) {
+  const kind = file.endsWith('.ftz') ? 'ftz (read by fasttext)' : file.endsWith('.fifu') ? 'finalfusion (read by prune-pipe)' : 'word2vec binary (read by gensim)';
+  const got = file.endsWith('.ftz') ? fastTextVectors(file) : file.endsWith('.fifu') ? await fifuVectors(file) : gensimVectors(file);
+  const cs = [];
+  let missing = 0;
+  for (const w of words) {
+    const a = ref.get(w);
+    const b = got.get(w);
+    if (!a) continue;
+    if (!b) {
+      missing++;
+      continue;
+    }
+    cs.push(cosine(a, b));
+  }
+  cs.sort((x, y) => x - y);
+  const row = {
+    date: new Date().toISOString(),
+    original,
+    output: file,
+    kind,
+    keep,
+    bucketsUsedByKeptWords,
+    sampled: words.length,
+    compared: cs.length,
+    missing,
+    mean_cosine: Number((cs.reduce((s, c) => s + c, 0) / Math.max(1, cs.length)).toFixed(5)),
+    p5_cosine: Number((cs[Math.floor(cs.length * 0.05)] ?? 0).toFixed(5)),
+    min_cosine: Number((cs[0] ?? 0).toFixed(5)),
+  };
+  fs.appendFileSync(results, JSON.stringify(row) + '\n');
+  console.log(JSON.stringify(row));
+}
+fs.rmSync(tmp, { recursive: true, force: true });

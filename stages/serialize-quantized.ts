@@ -472,33 +472,51 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   if (kept) for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) keptWords.add(kept.labels[k]!);
   const c0 = cpuSeconds();
   const stats = { kept: new CosineStats(), pruned: new CosineStats(), all: new CosineStats(), missing: 0, seconds: 0, cpuSeconds: 0 };
-  const lk = await openLookup(file, { from: to === 'ftz' ? 'fasttext' : 'fifu' });
+  // The written model's reader gets a small budget: a group's sums (VERIFY_GROUP x 2 x dim x 4
+  // bytes), not a quarter of the default 512 MiB next to the input reader's own.
+  const lk = await openLookup(file, { from: to === 'ftz' ? 'fasttext' : 'fifu', memoryBytes: VERIFY_LOOKUP_BYTES });
   // a fastText input too large for memory: kept words and a sample of the others (subword-collapse.ts)
   const need = keptAndSampleRows(ctx);
   if (need) (ctx.model as FastTextModel).passPlan = { need };
+  const dim = ctx.model!.info.dim;
+  // Words are looked up in groups of VERIFY_GROUP (one lookup of the written model per group, not
+  // per batch: with a sample, most batches hold a few words to check).
+  const group = { words: [] as string[], weights: [] as number[], vectors: new Float32Array(VERIFY_GROUP * dim) };
+  const flush = async (): Promise<void> => {
+    const n = group.words.length;
+    if (!n) return;
+    const r = await lk.vectors(group.words);
+    for (let i = 0; i < n; i++) {
+      if (r.source[i] === 0) {
+        stats.missing++;
+        continue;
+      }
+      const c = cosine(group.vectors, r.vectors, i * dim, dim);
+      const w = group.weights[i]!;
+      (keptWords.has(group.words[i]!) || !kept ? stats.kept : stats.pruned).add(c, w);
+      stats.all.add(c, w);
+    }
+    group.words.length = 0;
+    group.weights.length = 0;
+  };
   try {
     await drain(
       openPass(ctx, 'verify').flatMap((b: Batch) =>
         fromPromise(
           (async () => {
-            const r = await lk.vectors(need ? b.words.map((w, i) => (need[b.start + i] ? w : '')) : b.words);
-            const dim = b.dim;
             for (let i = 0; i < b.words.length; i++) {
               if (need && !need[b.start + i]) continue;
-              if (r.source[i] === 0) {
-                stats.missing++;
-                continue;
-              }
-              const c = cosine(b.vectors, r.vectors, i * dim, dim);
-              const w = rowWeight(b, i);
-              (keptWords.has(b.words[i]!) || !kept ? stats.kept : stats.pruned).add(c, w);
-              stats.all.add(c, w);
+              group.vectors.set(b.vectors.subarray(i * dim, (i + 1) * dim), group.words.length * dim);
+              group.words.push(b.words[i]!);
+              group.weights.push(rowWeight(b, i));
+              if (group.words.length === VERIFY_GROUP) await flush();
             }
             return b;
           })(),
         ),
       ),
     );
+    await flush();
   } finally {
     await lk.close();
     if (need) (ctx.model as FastTextModel).passPlan = undefined;
@@ -507,6 +525,11 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   stats.cpuSeconds = Math.round((cpuSeconds() - c0) * 100) / 100;
   report.cosine = stats;
 }
+
+/** Words per lookup of the written model in `verify` (their original vectors: 8,192 x dim x 4 bytes). */
+const VERIFY_GROUP = 8192;
+/** Reader budget of the written model in `verify`. */
+const VERIFY_LOOKUP_BYTES = 128 * 2 ** 20;
 
 /** Cosine of row o..o+dim of a and b (0 when either is zero). Cost: 3 x dim. */
 function cosine(a: Float32Array, b: Float32Array, o: number, dim: number): number {

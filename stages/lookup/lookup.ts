@@ -91,6 +91,8 @@ export interface LookupOptions {
   mapping?: string;
   /** Rows per batch of the passes `similar` makes (default 2048). */
   batchRows?: number;
+  /** Bytes the format's reader may hold for rows it reads on demand (fastText: n-gram rows and sums; default its own). */
+  memoryBytes?: number;
 }
 
 /** How one format's vocabulary rows are found and read. */
@@ -327,14 +329,14 @@ export async function openLookup(file: string, opts: LookupOptions = {}): Promis
  * Opens a reader whose rows are the vectors a lookup gives: the format's own reader, except that
  * finalfusion files give their stored rows (unit length), as finalfusion's own lookups do.
  */
-export async function openLookupReader(source: Source, from?: string): Promise<ModelReader> {
+export async function openLookupReader(source: Source, from?: string, memoryBytes?: number): Promise<ModelReader> {
   const codec = await detectFormat(source, from);
-  return codec.name === 'fifu' ? openFifu(source) : codec.open(source);
+  return codec.name === 'fifu' ? openFifu(source) : codec.open(source, memoryBytes === undefined ? undefined : { memoryBytes });
 }
 
 /** A lookup over an open source (the caller keeps ownership unless `release` closes it). */
 export async function lookupFromSource(source: Source, opts: LookupOptions = {}, release: () => Promise<void> = async () => undefined): Promise<Lookup> {
-  const reader = await openLookupReader(source, opts.from);
+  const reader = await openLookupReader(source, opts.from, opts.memoryBytes);
   try {
     let backend: Backend;
     let fifuMapped: FifuMapped | undefined;
