@@ -6,8 +6,9 @@
  * then the exact dot product among them). Either way every score is an exact cosine.
  * Used by the assign stage, and meant for every stage that assigns rows (k-means, cover).
  *
- * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries are
- * answered exactly, and the search breadth (IVF: cells probed, doubling from 1; HNSW: ef, doubling
+ * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries (over as
+ * many batches as it takes, or all the queries expected when fewer) are answered exactly and kept;
+ * on them the search breadth (IVF: cells probed, doubling from 1; HNSW: ef, doubling
  * from 16) grows until the index agrees with exact
  * search on at least 1 - (1 - minAgreement) / 2 of them and loses at most CALIBRATION_MAX_LOST of
  * mean cosine (unless `probes` / `ef` is given). Under `auto`, it
@@ -68,7 +69,7 @@ export const CALIBRATION_GAIN = 2;
 export const CALIBRATION_MAX_LOST = 0.0005;
 
 /** auto: approximate when the table has at least this many rows ... */
-export const AUTO_MIN_ROWS = 32768;
+export const AUTO_MIN_ROWS = 16384;
 /** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores). */
 export const AUTO_MIN_FLOPS = 1e11;
 
@@ -200,6 +201,12 @@ export class NearestSearch {
   /** Search breadth: usearch keeps max(ef, requested results), so asking for ef results widens it. */
   private ef: number;
   private calibrating: Promise<void> | undefined;
+  private calibrated = false;
+  /** Queries kept for calibration (answered exactly meanwhile), and how many were seen. */
+  private calibQ: Float32Array;
+  private calibN = 0;
+  private calibSeen = 0;
+  private readonly expected: number;
   private calibration: Record<string, unknown> | undefined;
   private readonly log: (line: string) => void;
 
@@ -217,6 +224,8 @@ export class NearestSearch {
     this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
     this.ef = Math.max(opts.ef ?? CALIBRATION_EF[0], this.k);
     this.probes = opts.probes ?? CALIBRATION_PROBES[0];
+    this.expected = Math.max(1, o.queries);
+    this.calibQ = new Float32Array(choice.mode === 'approx' ? Math.min(CALIBRATION_ROWS, this.expected) * pool.dim : 0);
     this.log = o.log ?? (() => undefined);
   }
 
@@ -275,7 +284,36 @@ export class NearestSearch {
   /** Nearest rows of `n` unit-length queries. */
   async search(queries: Float32Array, n: number): Promise<NearestResult> {
     const fixed = this.ivf ? this.opts.probes !== undefined : this.opts.ef !== undefined;
-    if (this.approximate && !fixed) await (this.calibrating ??= this.calibrate(queries, n));
+    if (this.approximate && !fixed && !this.calibrated) {
+      if (this.calibrating) await this.calibrating;
+      else {
+        // until CALIBRATION_ROWS queries (or all expected) are seen: exact answers, queries kept
+        const dim = this.pool.dim;
+        // (the buffer is filled before any await: concurrent batches each take their own rows)
+        const take = Math.min(n, this.calibQ.length / dim - this.calibN);
+        this.calibQ.set(queries.subarray(0, take * dim), this.calibN * dim);
+        this.calibN += take;
+        this.calibSeen += take;
+        if (this.calibN * dim === this.calibQ.length || this.calibSeen >= this.expected) {
+          this.calibrating = this.calibrate(this.calibQ, this.calibN).finally(() => {
+            this.calibrated = true;
+            this.calibQ = new Float32Array(0);
+          });
+        }
+        const head = await this.exact(queries.subarray(0, take * dim), take);
+        if (this.calibrating) await this.calibrating;
+        if (take === n) return head;
+        // the rest of the batch as calibrated
+        const rest = await this.search(queries.subarray(take * dim, n * dim), n - take);
+        const index = new Int32Array(n);
+        const score = new Float32Array(n);
+        index.set(head.index);
+        score.set(head.score);
+        index.set(rest.index, take);
+        score.set(rest.score, take);
+        return { index, score };
+      }
+    }
     if (!this.approximate) return this.exact(queries, n);
     const r = await this.approx(queries, n, this.ivf ? this.probes : this.ef);
     // a query the index found nothing for (should not happen on a connected graph) is searched exactly

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/fixtures.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { ROOT, tmpDir } from './helpers/fixtures.js';
 import { loadModel } from './helpers/models.js';
 import { buildIvf, defaultCells, ivfBytes, unpermute } from '../stages/kernels/ivf.js';
 import { NearestPool, sharedUnitTable } from '../stages/kernels/nearest-pool.js';
@@ -9,6 +11,8 @@ import { NearestSearch } from '../stages/search.js';
 
 const EXAMPLE = path.join(ROOT, 'examples', 'gcide-small.vec');
 const KEEP = 2000;
+const dir = tmpDir();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The bundled real model split top-N style: the first KEEP rows are the table, the rest queries. */
 async function realSplit() {
@@ -123,5 +127,26 @@ describe('inverted-file index (ivf.ts)', () => {
     } finally {
       await f.close();
     }
+  });
+
+  it('prune --search approx uses the IVF index unless --search-index hnsw; both map the same words as exact search nearly everywhere', () => {
+    const maps: Record<string, string[]> = {};
+    for (const kind of ['exact', 'ivf', 'hnsw']) {
+      const report = path.join(dir, `${kind}.json`);
+      const map = path.join(dir, `${kind}.tsv`);
+      const search = kind === 'exact' ? ['--search', 'exact'] : ['--search', 'approx', ...(kind === 'hnsw' ? ['--search-index', 'hnsw'] : [])];
+      const r = runCli(['prune', EXAMPLE, '-o', path.join(dir, `${kind}.txt`), '--keep', String(KEEP), '--mapping', map, '--report', report, ...search]);
+      expect(r.code, r.stderr).toBe(0);
+      const rep = JSON.parse(fs.readFileSync(report, 'utf8')) as { search: { mode: string; index?: { name: string } } };
+      if (kind === 'exact') expect(rep.search.mode).toBe('exact');
+      else expect(rep.search.index!.name).toMatch(kind === 'ivf' ? /^ivf$/ : /usearch/);
+      maps[kind] = fs.readFileSync(map, 'utf8').split('\n');
+    }
+    for (const kind of ['ivf', 'hnsw']) {
+      const same = maps[kind]!.filter((l, i) => l === maps.exact![i]).length;
+      expect(same / maps.exact!.length).toBeGreaterThan(0.98);
+    }
+    const bad = runCli(['prune', EXAMPLE, '-o', path.join(dir, 'x.txt'), '--keep', '10', '--search-index', 'lsh']);
+    expect(bad.code).toBe(2);
   });
 });

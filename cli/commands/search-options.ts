@@ -7,12 +7,13 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../../pipeline/errors.js';
 import type { RunContext } from '../../pipeline/context.js';
-import { FALLBACKS, SEARCH_DEFAULTS, SEARCH_MODES, VerifyError, type Fallback, type SearchMode } from '../../stages/search.js';
+import { FALLBACKS, INDEX_KINDS, SEARCH_DEFAULTS, SEARCH_MODES, VerifyError, type Fallback, type IndexKind, type SearchMode } from '../../stages/search.js';
 import type { GraphSpec } from '../graph.js';
 import { runWithSummary, type RunFlags } from './common.js';
 
 export interface SearchFlags {
   search?: string;
+  searchIndex?: string;
   verifySample?: number;
   minAgreement?: number;
   fallback?: string;
@@ -24,8 +25,9 @@ export function searchOptions<T>(y: Argv<T>) {
       type: 'string',
       choices: [...SEARCH_MODES],
       default: 'auto',
-      describe: 'nearest-row search: exact, approx (HNSW index, verified on a sample), or auto (approx when exact search would be large; the choice is printed)',
+      describe: 'nearest-row search: exact, approx (an index proposes, exact cosines decide; verified on a sample), or auto (approx when exact search would be large and calibration finds it 2x cheaper; the choice is printed)',
     })
+    .option('search-index', { type: 'string', choices: [...INDEX_KINDS], describe: 'approx: inverted file over k-means cells with the exact SIMD kernel (ivf, default) or an HNSW graph (hnsw, usearch)' })
     .option('verify-sample', { type: 'number', describe: `approx: rows also searched exactly to measure agreement (default ${SEARCH_DEFAULTS.verifySample}; 0 = no check)` })
     .option('min-agreement', { type: 'number', describe: `approx: the run fails (exit 5) when agreement with exact search is below this (default ${SEARCH_DEFAULTS.minAgreement})` })
     .option('fallback', { type: 'string', choices: [...FALLBACKS], default: 'fail', describe: 'approx: when verification fails, fail (exit 5) or redo the run with exact search' });
@@ -35,6 +37,7 @@ export function searchOptions<T>(y: Argv<T>) {
 export function searchSpec(a: SearchFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (a.search !== undefined) o.search = a.search as SearchMode;
+  if (a.searchIndex !== undefined) o.index = a.searchIndex as IndexKind;
   if (a.verifySample !== undefined) o.verifySample = a.verifySample;
   if (a.minAgreement !== undefined) o.minAgreement = a.minAgreement;
   return o;

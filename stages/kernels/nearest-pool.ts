@@ -111,7 +111,9 @@ export class NearestPool {
       }
       return { index, score };
     }
-    const parts = n < 64 * w ? 1 : w;
+    // a batch is split only when larger than a slot: more queries per call means more queries per
+    // cell for the kernel's 4-query blocks (concurrent batches still go to different workers)
+    const parts = Math.min(w, Math.ceil(n / IVF_QUERIES));
     const per = Math.ceil(n / parts);
     const jobs: Promise<unknown>[] = [];
     for (let i = 0; i < parts; i++) {
