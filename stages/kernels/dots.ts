@@ -1,4 +1,42 @@
 /**
+ * The plain TypeScript dot-product kernels: `dotBlock` computes a dense block of dot products,
+ * `forEachDotBlock` walks a whole queries x table product block by block for the kernels that
+ * reduce it (nearest.ts: best row; topk.ts: k best rows). Each dot product is summed in float64
+ * in dimension order and stored as float32.
+ */
+
+/** Queries per block of forEachDotBlock. */
+const BLOCK_QUERIES = 64;
+/** Table rows per block of forEachDotBlock: a tile of the table that stays in cache. */
+const BLOCK_ROWS = 128;
+
+/**
+ * Calls `visit(block, q0, n, t0, m)` for every block of queries [q0, q0 + n) against table rows
+ * [t0, t0 + m), query by query block and, within one, table row ascending: `block[i x m + j]` is
+ * <query q0 + i, table row t0 + j> rounded to float32. The block is reused between calls.
+ * Cost: 2 x nq x nt x dim flops.
+ */
+export function forEachDotBlock(
+  queries: Float32Array,
+  nq: number,
+  table: Float32Array,
+  nt: number,
+  dim: number,
+  visit: (block: Float32Array, q0: number, n: number, t0: number, m: number) => void,
+): void {
+  const block = new Float32Array(Math.min(nq, BLOCK_QUERIES) * BLOCK_ROWS);
+  for (let q0 = 0; q0 < nq; q0 += BLOCK_QUERIES) {
+    const n = Math.min(BLOCK_QUERIES, nq - q0);
+    const qs = queries.subarray(q0 * dim, (q0 + n) * dim);
+    for (let t0 = 0; t0 < nt; t0 += BLOCK_ROWS) {
+      const m = Math.min(BLOCK_ROWS, nt - t0);
+      dotBlock(qs, n, table.subarray(t0 * dim, (t0 + m) * dim), m, dim, block);
+      visit(block, q0, n, t0, m);
+    }
+  }
+}
+
+/**
  * Dense dot-product block: out[c x rows + i] = <cands row c, points row i> for every candidate
  * row and every point row. Four candidates against two points per inner loop (eight
  * accumulators), so each loaded value serves several products.

@@ -1,13 +1,13 @@
 /**
  * Top-k search on the SIMD dot-product blocks (dots-simd.ts): blocks of dots are computed in
- * WebAssembly, and each block is scanned here against every row's current k-th score, so only the
- * few products that enter a list cost more than one comparison. Same answers as topk.ts (lists
- * best first, ties to the lower row), with the SIMD kernel's sums.
+ * WebAssembly and scanned by topk.ts's offerScores/offerSelfScores, as the TypeScript kernel's
+ * blocks are. Same answers as topk.ts (lists best first, ties to the lower row), with the SIMD
+ * kernel's sums.
  * Cost: 2 x queries x rows x dim flops in SIMD plus one comparison per product (rows search);
  * rows^2 x dim flops plus two comparisons per pair (self search).
  */
 import { DOT_QUERIES, DOT_TILE, type DotsTable } from './dots-simd.js';
-import { insertTopK } from './topk.js';
+import { offerScores, offerSelfScores } from './topk.js';
 
 /** The k table rows most similar to each of `nq` queries (unpadded rows), using scratch `slot`. */
 export function topKRowsSimd(t: DotsTable, slot: number, queries: Float32Array, nq: number, k: number, outIndex: Int32Array, outScore: Float32Array): void {
@@ -22,18 +22,7 @@ export function topKRowsSimd(t: DotsTable, slot: number, queries: Float32Array, 
     for (let j0 = 0; j0 < nt; j0 += DOT_TILE) {
       const nj = Math.min(DOT_TILE, nt - j0);
       t.queryDots(slot, n, j0, nj);
-      for (let i = 0; i < n; i++) {
-        const q = q0 + i;
-        const o = i * DOT_TILE;
-        let thr = th[q]!;
-        for (let j = 0; j < nj; j++) {
-          const s = out[o + j]!;
-          if (s >= thr) {
-            insertTopK(outIndex, outScore, th, q, k, j0 + j, s);
-            thr = th[q]!;
-          }
-        }
-      }
+      for (let i = 0; i < n; i++) offerScores(out, i * DOT_TILE, 0, nj, j0, q0 + i, k, outIndex, outScore, th);
     }
   }
 }
@@ -56,22 +45,7 @@ export function topKSelfSimd(t: DotsTable, slot: number, blocks: ArrayLike<numbe
     for (let j0 = i0; j0 < n; j0 += DOT_TILE) {
       const nj = Math.min(DOT_TILE, n - j0);
       t.selfDots(slot, i0, ni, j0, nj);
-      for (let a = 0; a < ni; a++) {
-        const i = i0 + a;
-        const o = a * DOT_TILE;
-        // Columns j < i of this tile were (or will be) computed in the block of j.
-        const from = Math.max(0, i - j0);
-        let thi = th[i]!;
-        for (let c = from; c < nj; c++) {
-          const s = out[o + c]!;
-          const j = j0 + c;
-          if (s >= thi) {
-            insertTopK(outIndex, outScore, th, i, k, j, s);
-            thi = th[i]!;
-          }
-          if (j !== i && s >= th[j]!) insertTopK(outIndex, outScore, th, j, k, i, s);
-        }
-      }
+      for (let a = 0; a < ni; a++) offerSelfScores(out, a * DOT_TILE, nj, j0, i0 + a, k, outIndex, outScore, th);
     }
   }
 }
