@@ -99,7 +99,20 @@ export class OutputFile {
 
   async flush(): Promise<void> {
     if (this.buffered === 0) return;
-    let data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    const chunks = this.chunks;
+    // Small chunks are joined into one write; a large chunk (a huge model's codes) is written from
+    // the caller's array as it is, never copied into a concatenation.
+    let data: Uint8Array;
+    if (chunks.length > 1 && this.fh && !this.compress && chunks.some((c) => c.length >= FLUSH_BYTES)) {
+      this.chunks = [];
+      const n = this.buffered;
+      this.written += n;
+      this.diskBytes += n;
+      this.buffered = 0;
+      for (const c of chunks) await this.writeFile(c);
+      return;
+    }
+    data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.buffered);
     this.chunks = [];
     this.written += this.buffered;
     this.buffered = 0;
@@ -107,15 +120,7 @@ export class OutputFile {
     this.diskBytes += data.length;
     if (this.stdoutClosed) return;
     if (this.fh) {
-      try {
-        let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await this.fh.write(data, off, data.length - off);
-          off += bytesWritten;
-        }
-      } catch (e) {
-        throw new OutputError(`write failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.target });
-      }
+      await this.writeFile(data);
     } else {
       await writeStdout(data).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') {
@@ -124,6 +129,19 @@ export class OutputFile {
         }
         throw new OutputError(`write failed: ${e.code ?? String(e)}`, { file: 'standard output' });
       });
+    }
+  }
+
+  /** Writes all of `data` to the temporary file (or device). */
+  private async writeFile(data: Uint8Array): Promise<void> {
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await this.fh!.write(data, off, data.length - off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw new OutputError(`write failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.target });
     }
   }
 

@@ -191,6 +191,14 @@ export interface QuantMatrixInput {
 
 /** The bytes of a quantized matrix (QuantMatrix). */
 export function encodeQuantMatrix(q: QuantMatrixInput): Buffer {
+  return Buffer.concat(quantMatrixParts(q));
+}
+
+/**
+ * The bytes of a quantized matrix as consecutive parts; the codes and norm codes are views of the
+ * caller's arrays (no copy: a huge model's codes are hundreds of MB).
+ */
+export function quantMatrixParts(q: QuantMatrixInput): Uint8Array[] {
   const codesize = q.rows * q.pq.nsubq;
   if (q.codes.length !== codesize) throw new Error(`${q.codes.length} codes; ${q.rows} rows x ${q.pq.nsubq} sub-quantizers need ${codesize}`);
   if (codesize > 0x7fffffff) throw new Error(`${codesize} bytes of codes exceed fastText's 32-bit code size`);
@@ -203,10 +211,10 @@ export function encodeQuantMatrix(q: QuantMatrixInput): Buffer {
   head.writeBigInt64LE(BigInt(q.rows), 1);
   head.writeBigInt64LE(BigInt(q.pq.dim), 9);
   head.writeInt32LE(codesize, 17);
-  const parts: Buffer[] = [head, Buffer.from(q.codes.buffer, q.codes.byteOffset, q.codes.length), encodeProductQuantizer(q.pq)];
+  const parts: Uint8Array[] = [head, q.codes, encodeProductQuantizer(q.pq)];
   if (qnorm) {
-    parts.push(Buffer.from(q.normCodes!.buffer, q.normCodes!.byteOffset, q.rows));
+    parts.push(q.normCodes!.subarray(0, q.rows));
     parts.push(encodeProductQuantizer({ dim: 1, nsubq: 1, dsub: 1, lastdsub: 1, centroids: q.norms! }));
   }
-  return Buffer.concat(parts);
+  return parts;
 }

@@ -14,7 +14,7 @@ import type { OutputFile } from '../../../pipeline/output.js';
 import { encodeDenseHead } from './dense.js';
 import { encodeDictionary, type DictionaryInput } from './dictionary.js';
 import { encodeHeader, type FastTextArgs } from './header.js';
-import { encodeQuantMatrix, type QuantMatrixInput } from './quantized.js';
+import { quantMatrixParts, type QuantMatrixInput } from './quantized.js';
 
 export interface FtzInput {
   args: FastTextArgs;
@@ -52,8 +52,13 @@ async function put(out: OutputFile, b: Uint8Array): Promise<void> {
 export async function writeFtz(out: OutputFile, f: FtzInput): Promise<{ bytes: number }> {
   check(f);
   const dim = f.args.dim;
-  const head = Buffer.concat([encodeHeader(f.args), encodeDictionary(f.dictionary), Buffer.of(1), encodeQuantMatrix(f.input), Buffer.of(0), encodeDenseHead(f.output.rows, dim)]);
-  await put(out, head);
+  // the parts one after the other: the codes are written from the caller's array, not copied
+  const parts = [encodeHeader(f.args), encodeDictionary(f.dictionary), Buffer.of(1), ...quantMatrixParts(f.input), Buffer.of(0), encodeDenseHead(f.output.rows, dim)];
+  let headBytes = 0;
+  for (const p of parts) {
+    headBytes += p.length;
+    await put(out, p);
+  }
   let floats = 0;
   for await (const block of f.output.blocks) {
     if (block.length % dim !== 0) throw new Error(`an output block of ${block.length} values is not whole rows of ${dim}`);
@@ -63,5 +68,5 @@ export async function writeFtz(out: OutputFile, f: FtzInput): Promise<{ bytes: n
   }
   if (floats !== f.output.rows * dim) throw new Error(`${floats / dim} output rows written, ${f.output.rows} announced`);
   await out.flush();
-  return { bytes: head.length + floats * 4 };
+  return { bytes: headBytes + floats * 4 };
 }
