@@ -7,43 +7,29 @@
  * Cost of a block: 2 x queries x rows x padded dim flops (SIMD, about 25 GFLOP/s per core here).
  */
 import { DOTS_SIMD_WASM } from './dots-simd-wasm.js';
-import { paddedDim, type WasmMemory, type WasmModule } from './nearest-simd.js';
-import { normalizeRows } from './normalize.js';
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (m: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { paddedDim } from './nearest-simd.js';
+import {
+  copyPaddedRows,
+  instantiate,
+  lazyModule,
+  sharedMemory,
+  WASM_MAX_PAGES as MAX_PAGES,
+  WASM_PAGE as PAGE,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm.js';
 
 /** Query rows per block (a multiple of 4). */
 export const DOT_QUERIES = 256;
 /** Table rows per block (a multiple of 4). */
 export const DOT_TILE = 1024;
-const PAGE = 65536;
-const MAX_PAGES = 65536;
 
 interface Exports {
   dots(q: number, nq: number, t: number, nt: number, d: number, out: number, ldo: number): void;
 }
 
-let compiled: WasmModule | null | undefined;
-
 /** The compiled kernel, or null where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js. */
-export function dotsModule(): WasmModule | null {
-  if (compiled === undefined) {
-    if (process.env.PRUNE_PIPE_KERNEL === 'js') compiled = null;
-    else {
-      try {
-        compiled = new WA.Module(Buffer.from(DOTS_SIMD_WASM, 'base64'));
-      } catch {
-        compiled = null;
-      }
-    }
-  }
-  return compiled;
-}
+export const dotsModule: () => WasmModule | null = lazyModule(DOTS_SIMD_WASM);
 
 /** Where things are in a DotsTable's memory (byte offsets); plain data, sent to workers. */
 export interface DotsLayout {
@@ -68,7 +54,7 @@ export class DotsTable {
     readonly layout: DotsLayout,
     module: WasmModule,
   ) {
-    this.ex = new WA.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    this.ex = instantiate<Exports>(module, memory);
     this.f32 = new Float32Array(memory.buffer);
   }
 
@@ -84,12 +70,8 @@ export class DotsTable {
     const slotBytes = DOT_QUERIES * d * 4 + DOT_QUERIES * DOT_TILE * 4;
     const pages = Math.ceil((tableBytes + slots * slotBytes) / PAGE);
     if (pages > MAX_PAGES) return null;
-    const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
-    const t = new DotsTable(memory, { rows, dim, d, slots, slotBytes, slotBase: tableBytes, pages }, module);
-    for (let r = 0; r < rows; r++) {
-      t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
-      if (normalize) normalizeRows(t.f32.subarray(r * d, r * d + dim), 1, dim);
-    }
+    const t = new DotsTable(sharedMemory(pages), { rows, dim, d, slots, slotBytes, slotBase: tableBytes, pages }, module);
+    copyPaddedRows(t.f32, table, rows, dim, d, normalize);
     return t;
   }
 

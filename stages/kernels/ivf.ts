@@ -18,12 +18,8 @@
  */
 import { addToSums, sumsToUnit } from './centroid-sums.js';
 import { dotsModule } from './dots-simd.js';
-import { nearestOnce, paddedDim, simdModule, type SimdLayout, type WasmMemory, type WasmModule } from './nearest-simd.js';
-
-interface WasmApi {
-  Instance: new (m: WasmModule, imports: object) => { exports: unknown };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { nearestOnce, paddedDim, simdModule, type SimdLayout } from './nearest-simd.js';
+import { instantiate, type WasmMemory } from './wasm.js';
 
 /** Queries per IVF call in one slot. */
 export const IVF_QUERIES = 2048;
@@ -121,8 +117,8 @@ export class IvfSearcher {
     const nm = simdModule();
     const dm = dotsModule();
     if (!nm || !dm) throw new Error('ivf: WebAssembly SIMD kernels unavailable');
-    this.near = new WA.Instance(nm, { env: { memory } }).exports as unknown as NearestExports;
-    this.dots = new WA.Instance(dm, { env: { memory } }).exports as unknown as DotsExports;
+    this.near = instantiate<NearestExports>(nm, memory);
+    this.dots = instantiate<DotsExports>(dm, memory);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.count = new Int32Array(setup.layout.cells + 1);

@@ -10,19 +10,18 @@
  * Cost of a search: 2 x queries x rows x padded dim flops (about 25 GFLOP/s per core here).
  */
 import { NEAREST_SIMD_WASM } from './nearest-simd-wasm.js';
-import { normalizeRows } from './normalize.js';
+import {
+  copyPaddedRows,
+  instantiate,
+  lazyModule,
+  sharedMemory,
+  WASM_MAX_PAGES as MAX_PAGES,
+  WASM_PAGE as PAGE,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm.js';
 
-/** The parts of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-export type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (m: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+export type { WasmMemory, WasmModule } from './wasm.js';
 
 /** Floats per padded row are a multiple of this (the kernel reads 2 x 4 floats per step). */
 export const SIMD_PAD = 8;
@@ -30,8 +29,6 @@ export const SIMD_PAD = 8;
 export const SLOT_QUERIES = 1024;
 /** Candidates per query a slot can hold for rerank. */
 export const SLOT_CANDIDATES = 64;
-const PAGE = 65536;
-const MAX_PAGES = 65536;
 
 export function paddedDim(dim: number): number {
   return Math.max(SIMD_PAD, Math.ceil(dim / SIMD_PAD) * SIMD_PAD);
@@ -42,25 +39,11 @@ interface Exports {
   rerank(q: number, nq: number, t: number, d: number, cand: number, k: number, oi: number, os: number): void;
 }
 
-let compiled: WasmModule | null | undefined;
-
 /**
  * The compiled kernel, or null where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js asks for
  * the plain TypeScript kernel (used to compare the two).
  */
-export function simdModule(): WasmModule | null {
-  if (compiled === undefined) {
-    if (process.env.PRUNE_PIPE_KERNEL === 'js') compiled = null;
-    else {
-      try {
-        compiled = new WA.Module(Buffer.from(NEAREST_SIMD_WASM, 'base64'));
-      } catch {
-        compiled = null;
-      }
-    }
-  }
-  return compiled;
-}
+export const simdModule: () => WasmModule | null = lazyModule(NEAREST_SIMD_WASM);
 
 /** Where things are in a SimdTable's memory (byte offsets); plain data, sent to workers. */
 export interface SimdLayout {
@@ -99,7 +82,7 @@ export class SimdTable {
     readonly layout: SimdLayout,
     module: WasmModule,
   ) {
-    this.ex = new WA.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    this.ex = instantiate<Exports>(module, memory);
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
   }
@@ -113,13 +96,8 @@ export class SimdTable {
     const module = simdModule();
     const layout = simdLayout(rows, dim, slots, extraBytes);
     if (!module || !layout) return null;
-    const memory = new WA.Memory({ initial: layout.pages, maximum: layout.pages, shared: true });
-    const t = new SimdTable(memory, layout, module);
-    const d = layout.d;
-    for (let r = 0; r < rows; r++) {
-      t.f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
-      if (normalize) normalizeRows(t.f32.subarray(r * d, r * d + dim), 1, dim);
-    }
+    const t = new SimdTable(sharedMemory(layout.pages), layout, module);
+    copyPaddedRows(t.f32, table, rows, dim, layout.d, normalize);
     return t;
   }
 
@@ -245,14 +223,14 @@ export function nearestOnce(
     let pages = 16;
     while (pages * PAGE < need) pages *= 2;
     pages = Math.min(pages, MAX_PAGES);
-    const memory = new WA.Memory({ initial: pages, maximum: pages, shared: true });
-    const ex = new WA.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    const memory = sharedMemory(pages);
+    const ex = instantiate<Exports>(module, memory);
     scratch = { memory, ex, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), bytes: pages * PAGE };
   }
   const { f32, i32, ex } = scratch;
   // pads must be zero: clear the areas once per call, then write the rows' first `dim` floats
   f32.fill(0, 0, (tableBytes + chunk * d * 4) >> 2);
-  for (let r = 0; r < nt; r++) f32.set(table.subarray(r * dim, (r + 1) * dim), r * d);
+  copyPaddedRows(f32, table, nt, dim, d, false);
   const qb = tableBytes;
   const oi = qb + chunk * d * 4;
   const os = oi + chunk * 4;
