@@ -19,6 +19,7 @@
 import { addToSums, sumsToUnit } from './centroid-sums.js';
 import { dotsModule } from './dots-simd.js';
 import { nearestOnce, paddedDim, simdModule, type SimdLayout } from './nearest-simd.js';
+import { mulberry32 } from './random.js';
 import { instantiate, type WasmMemory } from './wasm.js';
 
 /** Queries per IVF call in one slot. */
@@ -282,14 +283,7 @@ export class IvfSearcher {
 
 /** Small seeded generator (mulberry32). */
 function rng(seed: number): () => number {
-  let a = (seed ^ 0x1f1f1f1f) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((seed ^ 0x1f1f1f1f) >>> 0);
 }
 
 export interface IvfBuildOptions {
