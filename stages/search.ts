@@ -40,7 +40,10 @@ export interface SearchOptions {
   verifySample?: number;
   /** Lowest acceptable agreement of approximate with exact (default 0.98). */
   minAgreement?: number;
-  /** Approximate index: ivf (default; hnsw where the WebAssembly SIMD kernel is missing) or hnsw. */
+  /**
+   * Approximate index: ivf or hnsw (default ivf, or hnsw when ef, candidates, connectivity or
+   * efConstruction is given; ivf becomes hnsw where the WebAssembly SIMD kernel is missing).
+   */
   index?: IndexKind;
   /** IVF: number of cells (default about 2 x sqrt(kept rows)). */
   cells?: number;
@@ -97,6 +100,12 @@ function formatFlops(f: number): string {
   return `${(f / 1e6).toFixed(1)} MFLOP`;
 }
 
+/** The index asked for: `index`, else hnsw when an HNSW-only option is given, else ivf. */
+export function indexKind(o: SearchOptions): IndexKind {
+  if (o.index) return o.index;
+  return o.ef !== undefined || o.candidates !== undefined || o.connectivity !== undefined || o.efConstruction !== undefined ? 'hnsw' : 'ivf';
+}
+
 /** Checks option values (UsageError on nonsense). */
 export function checkSearchOptions(o: SearchOptions): void {
   if (o.search !== undefined && !SEARCH_MODES.includes(o.search)) {
@@ -105,6 +114,9 @@ export function checkSearchOptions(o: SearchOptions): void {
   if (o.index !== undefined && !INDEX_KINDS.includes(o.index)) {
     throw new UsageError(`search option index must be one of ${INDEX_KINDS.join(', ')}, got "${String(o.index)}"`);
   }
+  const kind = indexKind(o);
+  const other = kind === 'ivf' ? (['ef', 'candidates', 'connectivity', 'efConstruction'] as const) : (['cells', 'probes'] as const);
+  for (const k of other) if (o[k] !== undefined) throw new UsageError(`search option ${k} does not apply to the ${kind} index`);
   if (o.verifySample !== undefined && !(Number.isInteger(o.verifySample) && o.verifySample >= 0)) {
     throw new UsageError(`--verify-sample must be an integer >= 0, got ${o.verifySample}`);
   }
@@ -207,6 +219,9 @@ export class NearestSearch {
   private calibN = 0;
   private calibSeen = 0;
   private readonly expected: number;
+  /** Exact searches of calibration rows still running, and the calibration's exact answers. */
+  private readonly collecting = new Set<Promise<unknown>>();
+  private calibExact: NearestResult | undefined;
   private calibration: Record<string, unknown> | undefined;
   private readonly log: (line: string) => void;
 
@@ -233,7 +248,7 @@ export class NearestSearch {
   static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);
     const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim);
-    const ivf = choice.mode === 'approx' && !opts.indexFactory && (opts.index ?? 'ivf') === 'ivf' && ivfAvailable() && rows > 0;
+    const ivf = choice.mode === 'approx' && !opts.indexFactory && indexKind(opts) === 'ivf' && ivfAvailable() && rows > 0;
     const cells = Math.min(rows, opts.cells ?? defaultCells(rows));
     const pool = new NearestPool(table, rows, dim, o.threads, o.normalize, ivf ? ivfBytes(dim, cells, o.threads + 1) : 0);
     const s = new NearestSearch(pool, choice, opts, o);
@@ -290,18 +305,32 @@ export class NearestSearch {
         // until CALIBRATION_ROWS queries (or all expected) are seen: exact answers, queries kept
         const dim = this.pool.dim;
         // (the buffer is filled before any await: concurrent batches each take their own rows)
-        const take = Math.min(n, this.calibQ.length / dim - this.calibN);
-        this.calibQ.set(queries.subarray(0, take * dim), this.calibN * dim);
+        const at = this.calibN;
+        const take = Math.min(n, this.calibQ.length / dim - at);
+        this.calibQ.set(queries.subarray(0, take * dim), at * dim);
         this.calibN += take;
         this.calibSeen += take;
+        let head: NearestResult;
         if (this.calibN * dim === this.calibQ.length || this.calibSeen >= this.expected) {
+          // this batch completes the rows: calibrate (its exact answers include this batch's)
           this.calibrating = this.calibrate(this.calibQ, this.calibN).finally(() => {
             this.calibrated = true;
             this.calibQ = new Float32Array(0);
           });
+          await this.calibrating;
+          const e = this.calibExact!;
+          this.calibExact = undefined;
+          head = { index: e.index.slice(at, at + take), score: e.score.slice(at, at + take) };
+        } else {
+          // (calibration waits for these, so that its CPU times are its own)
+          const job = this.exact(queries.subarray(0, take * dim), take);
+          this.collecting.add(job);
+          try {
+            head = await job;
+          } finally {
+            this.collecting.delete(job);
+          }
         }
-        const head = await this.exact(queries.subarray(0, take * dim), take);
-        if (this.calibrating) await this.calibrating;
         if (take === n) return head;
         // the rest of the batch as calibrated
         const rest = await this.search(queries.subarray(take * dim, n * dim), n - take);
@@ -361,9 +390,11 @@ export class NearestSearch {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1e6;
     };
+    await Promise.all([...this.collecting].map((p) => p.catch(() => undefined)));
     let t = cpu();
     const exact = await this.exact(q, c);
     const exactCpu = cpu() - t;
+    this.calibExact = exact;
     const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
     const breadths: readonly number[] = this.ivf ? [...(CALIBRATION_PROBES as readonly number[]).filter((p) => p < limit), limit] : CALIBRATION_EF;
     let ef = 0;

@@ -7,7 +7,8 @@ import { loadModel } from './helpers/models.js';
 import { buildIvf, defaultCells, ivfBytes, unpermute } from '../stages/kernels/ivf.js';
 import { NearestPool, sharedUnitTable } from '../stages/kernels/nearest-pool.js';
 import { normalizeRows } from '../stages/kernels/normalize.js';
-import { NearestSearch } from '../stages/search.js';
+import { UsageError } from '../pipeline/errors.js';
+import { checkSearchOptions, indexKind, NearestSearch } from '../stages/search.js';
 
 const EXAMPLE = path.join(ROOT, 'examples', 'gcide-small.vec');
 const KEEP = 2000;
@@ -127,6 +128,19 @@ describe('inverted-file index (ivf.ts)', () => {
     } finally {
       await f.close();
     }
+  });
+
+  it('the index follows its options: HNSW-only options select hnsw, options of the other index are refused', () => {
+    expect(indexKind({})).toBe('ivf');
+    expect(indexKind({ cells: 10, probes: 2 })).toBe('ivf');
+    expect(indexKind({ ef: 32 })).toBe('hnsw');
+    expect(indexKind({ connectivity: 8 })).toBe('hnsw');
+    expect(indexKind({ index: 'hnsw' })).toBe('hnsw');
+    expect(() => checkSearchOptions({ index: 'ivf', ef: 32 })).toThrow(UsageError);
+    expect(() => checkSearchOptions({ index: 'ivf', ef: 32 })).toThrow(/ef does not apply to the ivf index/);
+    expect(() => checkSearchOptions({ ef: 32, probes: 4 })).toThrow(/probes does not apply to the hnsw index/);
+    expect(() => checkSearchOptions({ probes: 0 })).toThrow(/probes must be an integer in \[1, 512\]/);
+    expect(() => checkSearchOptions({ cells: 100, probes: 8 })).not.toThrow();
   });
 
   it('prune --search approx uses the IVF index unless --search-index hnsw; both map the same words as exact search nearly everywhere', () => {
