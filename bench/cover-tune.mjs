@@ -13,15 +13,8 @@
  *   f (force-keep / N), e (epsilon), seed, u (1: uniform sample of all words, candidates included),
  *   gs (seed of the greedy steps only, default seed), sym (0: candidates' own lists by the plain search instead of the symmetric one); e.g. 'c=1.5,s=20000,k=32,f=0,e=0.01'. 'topn' scores top-N.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dist, loadRows, spearman, wordsimPairs } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (p) => import(path.join(ROOT, 'dist', p));
-const { openSource } = await dist('pipeline/source.js');
-const { collect } = await dist('pipeline/stream.js');
-const { openModel } = await dist('stages/formats/index.js');
 const { buildCoverage } = await dist('stages/cover/coverage.js');
 const { greedyCover } = await dist('stages/cover/greedy.js');
 const { Xorshift128: Random } = await dist('stages/kernels/random.js');
@@ -32,22 +25,7 @@ const [file, keepArg, holdArg, ...configs] = process.argv.slice(2);
 const N = Number(keepArg);
 const H = Number(holdArg);
 
-const src = await openSource(file);
-const m = await openModel(src);
-const bs = await collect(m.pass({ batchRows: 4096 }));
-const dim = m.info.dim;
-const words = bs.flatMap((b) => b.words);
-const V = words.length;
-const vec = new Float32Array(V * dim);
-{
-  let o = 0;
-  for (const b of bs) {
-    vec.set(b.vectors.subarray(0, b.words.length * dim), o);
-    o += b.words.length * dim;
-  }
-}
-await m.close();
-await src.close();
+const { words, dim, n: V, vectors: vec } = await loadRows(file);
 
 // Hold-out: H distinct random rows (seed 12345), unit length.
 const hr = new Random(12345);
@@ -83,15 +61,8 @@ async function score(keptRows) {
   return { mean: s / hold.length, weighted: ws / wt, p5: all[Math.floor(0.05 * (all.length - 1))], keptSet };
 }
 
-const wsWords = new Set();
-const wsPairs = [];
-for (const line of fs.readFileSync(path.resolve(ROOT, '../shared/fixtures/gensim/wordsim353.tsv'), 'utf8').split('\n')) {
-  if (!line.trim() || line.startsWith('#')) continue;
-  const [a, b, sc] = line.split('\t');
-  wsWords.add(a.toLowerCase());
-  wsWords.add(b.toLowerCase());
-  wsPairs.push([a.toLowerCase(), b.toLowerCase(), Number(sc)]);
-}
+const wsPairs = wordsimPairs();
+const wsWords = new Set(wsPairs.flatMap(([a, b]) => [a, b]));
 const wsRows = words.map((w, i) => (wsWords.has(w) ? i : -1)).filter((i) => i >= 0);
 const rowOfWord = new Map(wsRows.map((r) => [words[r], r]));
 const wsIn = wsPairs.filter(([a, b]) => rowOfWord.has(a) && rowOfWord.has(b));
@@ -117,30 +88,6 @@ async function wordsimOf(keptRows, keptSet) {
   };
   const xs = wsIn.map(([a, b]) => cos(mapped.get(rowOfWord.get(a)), mapped.get(rowOfWord.get(b))));
   return spearman(xs, wsIn.map((p) => p[2]));
-}
-
-function ranks(xs) {
-  const idx = xs.map((x, i) => i).sort((a, b) => xs[a] - xs[b]);
-  const r = new Array(xs.length);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && xs[idx[j + 1]] === xs[idx[i]]) j++;
-    for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-function spearman(x, y) {
-  const rx = ranks(x), ry = ranks(y), n = x.length;
-  const mx = rx.reduce((a, b) => a + b, 0) / n, my = ry.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) ** 2;
-    syy += (ry[i] - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
 }
 
 const covCache = new Map();

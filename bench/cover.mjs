@@ -11,14 +11,11 @@
  *   'original' scores the unpruned model (WordSim only).
  * Results are appended as JSON lines to bench/results/cover.jsonl and printed as a table.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cosine, ROOT, spearman, timeV, vectorsOf, wordsimPairs as readPairs } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WORDSIM = path.resolve(ROOT, '../shared/fixtures/gensim/wordsim353.tsv');
 const [model, keepArg, ...configs] = process.argv.slice(2);
 if (!model || !keepArg || configs.length === 0) {
   console.error('usage: node bench/cover.mjs MODEL.vec KEEP CONFIG...');
@@ -26,91 +23,12 @@ if (!model || !keepArg || configs.length === 0) {
 }
 const keep = Number(keepArg);
 
-/** WordSim-353 pairs (lower-cased, as the GCIDE corpus is). */
-function readPairs() {
-  const pairs = [];
-  for (const line of fs.readFileSync(WORDSIM, 'utf8').split('\n')) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    const [a, b, s] = line.split('\t');
-    pairs.push([a.toLowerCase(), b.toLowerCase(), Number(s)]);
-  }
-  return pairs;
-}
-
-/** Vectors of the given words from a word2vec text file (one pass, latin1). */
-function vectorsOf(file, wanted) {
-  const out = new Map();
-  const text = fs.readFileSync(file, 'latin1');
-  let s = text.indexOf('\n') + 1;
-  while (s < text.length) {
-    let e = text.indexOf('\n', s);
-    if (e < 0) e = text.length;
-    const sp = text.indexOf(' ', s);
-    if (sp > s && sp < e) {
-      const w = text.slice(s, sp);
-      if (wanted.has(w)) out.set(w, Float64Array.from(text.slice(sp + 1, e).trim().split(' '), Number));
-    }
-    s = e + 1;
-  }
-  return out;
-}
-
-function cosine(a, b) {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na && nb ? d / Math.sqrt(na * nb) : 0;
-}
-
-/** Ranks with ties averaged. */
-function ranks(xs) {
-  const idx = xs.map((x, i) => i).sort((a, b) => xs[a] - xs[b]);
-  const r = new Array(xs.length);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && xs[idx[j + 1]] === xs[idx[i]]) j++;
-    for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman's rho: Pearson correlation of the ranks. */
-function spearman(x, y) {
-  const rx = ranks(x);
-  const ry = ranks(y);
-  const n = x.length;
-  const mx = rx.reduce((a, b) => a + b, 0) / n;
-  const my = ry.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) ** 2;
-    syy += (ry[i] - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
-
 /** Spearman over the pairs whose words are both in the original model. */
 function wordsim(file, vocab) {
   const pairs = readPairs().filter(([a, b]) => vocab.has(a) && vocab.has(b));
   const v = vectorsOf(file, new Set(pairs.flatMap(([a, b]) => [a, b])));
   const ok = pairs.filter(([a, b]) => v.has(a) && v.has(b));
   return { rho: spearman(ok.map(([a, b]) => cosine(v.get(a), v.get(b))), ok.map((p) => p[2])), pairs: ok.length, of: readPairs().length };
-}
-
-function timeV(args) {
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`failed (${r.status}): ${args.join(' ')}\n${r.stderr}`);
-  const get = (re) => r.stderr.match(re)?.[1];
-  const wall = get(/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/)
-    .split(':')
-    .reduce((acc, x) => acc * 60 + Number(x), 0);
-  const cpu = Number(get(/User time \(seconds\): ([\d.]+)/)) + Number(get(/System time \(seconds\): ([\d.]+)/));
-  return { wall, cpu, rssMiB: Number(get(/Maximum resident set size \(kbytes\): (\d+)/)) / 1024 };
 }
 
 const pairs = readPairs();

@@ -12,14 +12,11 @@
  * Results are appended as JSON lines to bench/results/kmeans-quality.jsonl and printed as a table.
  * A counts file for a fastText model: fasttext dump MODEL.bin dict | awk 'NR>1{print $1"\t"$2}'.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cosine as cos, ROOT, spearman, timeV, vectorsOf as readVectors, wordsimPairs } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WORDSIM = path.resolve(ROOT, '../shared/fixtures/gensim/wordsim353.tsv');
 const argv = process.argv.slice(2);
 let counts;
 const ci = argv.indexOf('--counts');
@@ -34,77 +31,6 @@ if (!model || !keepArg || configs.length === 0) {
 }
 const keep = Number(keepArg);
 
-function wordsimPairs() {
-  const out = [];
-  for (const line of fs.readFileSync(WORDSIM, 'utf8').split('\n')) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    const [a, b, s] = line.split('\t');
-    out.push([a.toLowerCase(), b.toLowerCase(), Number(s)]);
-  }
-  return out;
-}
-
-/** Vectors of `wanted` words from a word2vec text file. */
-function readVectors(file, wanted) {
-  const out = new Map();
-  const text = fs.readFileSync(file, 'latin1');
-  for (let s = text.indexOf('\n') + 1; s < text.length; ) {
-    let e = text.indexOf('\n', s);
-    if (e < 0) e = text.length;
-    const sp = text.indexOf(' ', s);
-    if (sp > s && sp < e) {
-      const w = text.slice(s, sp);
-      if (wanted.has(w)) out.set(w, text.slice(sp + 1, e).trim().split(' ').map(Number));
-    }
-    s = e + 1;
-  }
-  return out;
-}
-
-function cos(a, b) {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na > 0 && nb > 0 ? d / Math.sqrt(na * nb) : 0;
-}
-
-/** Average ranks (ties share their mean rank). */
-function rank(xs) {
-  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
-  const r = new Array(xs.length);
-  let i = 0;
-  while (i < order.length) {
-    let j = i;
-    while (j + 1 < order.length && xs[order[j + 1]] === xs[order[i]]) j++;
-    for (let t = i; t <= j; t++) r[order[t]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman correlation: Pearson correlation of the ranks. */
-function spearman(x, y) {
-  const a = rank(x);
-  const b = rank(y);
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 const pairs = wordsimPairs();
 const inModel = new Set(readVectors(model, new Set(pairs.flatMap(([a, b]) => [a, b]))).keys());
 const usable = pairs.filter(([a, b]) => inModel.has(a) && inModel.has(b));
@@ -118,14 +44,8 @@ function wordsim(file) {
 }
 
 function timed(args) {
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`exit ${r.status}: ${args.join(' ')}\n${r.stderr}`);
-  const get = (re) => r.stderr.match(re)?.[1];
-  const wall = get(/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/)
-    .split(':')
-    .reduce((s, x) => s * 60 + Number(x), 0);
-  const cpu = Number(get(/User time \(seconds\): ([\d.]+)/)) + Number(get(/System time \(seconds\): ([\d.]+)/));
-  return { wall, cpu, rssMiB: Math.round(Number(get(/Maximum resident set size \(kbytes\): (\d+)/)) / 1024) };
+  const t = timeV(args);
+  return { ...t, rssMiB: Math.round(t.rssMiB) };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-kmeans-quality-'));

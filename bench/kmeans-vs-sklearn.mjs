@@ -14,13 +14,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dist, loadRows, ROOT } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (p) => import(path.join(ROOT, 'dist', p));
-const { openSource } = await dist('pipeline/source.js');
-const { collect } = await dist('pipeline/stream.js');
-const { openModel } = await dist('stages/formats/index.js');
 const { normalizeRows } = await dist('stages/kernels/normalize.js');
 const { trainKMeans } = await dist('stages/kmeans/train.js');
 const { kmeansPlusPlus } = await dist('stages/kernels/kmeanspp.js');
@@ -49,19 +44,7 @@ if (!model || !kArg) {
 const k = Number(kArg);
 
 // Rows of the model, unit length, written once for the Python side.
-const src = await openSource(model);
-const reader = await openModel(src);
-const batches = await collect(reader.pass({ batchRows: 4096 }));
-const dim = reader.info.dim;
-const n = batches.reduce((s, b) => s + b.words.length, 0);
-const x = new Float32Array(n * dim);
-let o = 0;
-for (const b of batches) {
-  x.set(b.vectors.subarray(0, b.words.length * dim), o);
-  o += b.words.length * dim;
-}
-await reader.close();
-await src.close();
+const { dim, n, vectors: x } = await loadRows(model);
 normalizeRows(x, n, dim);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-kmeans-sk-'));
 const rowsFile = path.join(tmp, 'rows.f32');
