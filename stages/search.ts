@@ -72,7 +72,7 @@ export const CALIBRATION_GAIN = 2;
 export const CALIBRATION_MAX_LOST = 0.0005;
 
 /** auto: approximate when the table has at least this many rows ... */
-export const AUTO_MIN_ROWS = 16384;
+export const AUTO_MIN_ROWS = 32768;
 /** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores). */
 export const AUTO_MIN_FLOPS = 1e11;
 

@@ -227,7 +227,7 @@ describe('approximate search', () => {
 
   it('auto picks by size and says why', () => {
     expect(chooseSearch('auto', 6661, 2000, 25)).toMatchObject({ mode: 'exact' });
-    expect(chooseSearch('auto', 6661, 2000, 25).reason).toMatch(/auto chose exact: 2000 kept rows < 16384/);
+    expect(chooseSearch('auto', 6661, 2000, 25).reason).toMatch(/auto chose exact: 2000 kept rows < 32768/);
     expect(chooseSearch('auto', 950000, 50000, 300)).toMatchObject({ mode: 'approx' });
     expect(chooseSearch('auto', 950000, 50000, 300).reason).toMatch(/28\.5 TFLOP/);
     expect(chooseSearch('auto', 1000, 40000, 10)).toMatchObject({ mode: 'exact' });
