@@ -14,6 +14,7 @@ import type { Stage } from '../pipeline/stage.js';
 import { drain } from '../pipeline/stream.js';
 import { KeptTable } from '../pipeline/tables.js';
 import { selectByDictionaryCounts } from './dictionary-rank.js';
+import { markKeptRows } from './kept-rows.js';
 import { TopByCount } from './top-counts.js';
 
 export interface RankOptions {
@@ -55,19 +56,7 @@ export function rankStage(opts: RankOptions): Stage {
     },
     transform(input, ctx) {
       const kept = ctx.kept!;
-      if (by === 'counts') {
-        return input.map((b: Batch) => {
-          const a = withAssignment(b);
-          for (let i = 0; i < b.words.length; i++) {
-            const k = rowToKept!.get(b.start + i);
-            if (k !== undefined) {
-              a.target[i] = k;
-              a.score[i] = 1;
-            }
-          }
-          return b;
-        });
-      }
+      if (by === 'counts') return markKeptRows(input, rowToKept!);
       return input.map((b: Batch) => {
         const a = withAssignment(b);
         const n = Math.min(b.words.length, kept.capacity - kept.size);

@@ -7,14 +7,13 @@
  * target = their table row and score 1, and the assign stage maps every other word exactly as
  * for top-N. Memory: (C + S) x dim floats plus (C + S) x neighbors coverage entries.
  */
-import type { Batch } from '../../pipeline/batch.js';
-import { withAssignment } from '../../pipeline/batch.js';
 import { UsageError } from '../../pipeline/errors.js';
 import type { Stage } from '../../pipeline/stage.js';
 import { KeptTable } from '../../pipeline/tables.js';
 import { buildCoverage } from './coverage.js';
 import { gather } from './gather.js';
 import { greedyCover } from './greedy.js';
+import { markKeptRows } from '../kept-rows.js';
 
 export { buildCoverage, type Coverage } from './coverage.js';
 export { gainOf, greedyCover, objectiveOf, type GreedyResult } from './greedy.js';
@@ -172,17 +171,7 @@ export function coverStage(opts: CoverOptions): Stage {
       ctx.report.cover = info;
     },
     transform(input) {
-      return input.map((b: Batch) => {
-        const a = withAssignment(b);
-        for (let i = 0; i < b.words.length; i++) {
-          const k = rowToKept!.get(b.start + i);
-          if (k !== undefined) {
-            a.target[i] = k;
-            a.score[i] = 1;
-          }
-        }
-        return b;
-      });
+      return markKeptRows(input, rowToKept!);
     },
     async finish(ctx) {
       ctx.report.kept = ctx.kept!.size;

@@ -20,7 +20,6 @@
  * centre copies, and with `refine` N x dim float64 sums.
  */
 import type { Batch } from '../../pipeline/batch.js';
-import { withAssignment } from '../../pipeline/batch.js';
 import { openPass, type RunContext } from '../../pipeline/context.js';
 import { UsageError } from '../../pipeline/errors.js';
 import type { Stage } from '../../pipeline/stage.js';
@@ -31,6 +30,7 @@ import { normalizeRows } from '../kernels/normalize.js';
 import { Rng } from '../kernels/random.js';
 import { PrioritySample, type SampleRows } from './sample.js';
 import { TRAIN_DEFAULTS, trainKMeans, type TrainResult } from './train.js';
+import { markKeptRows } from '../kept-rows.js';
 import { TopByCount } from '../top-counts.js';
 
 export type WeightMode = 'counts' | 'rank' | 'none';
@@ -230,18 +230,7 @@ export function kmeansStage(opts: KMeansOptions): Stage {
       return items;
     },
     transform(input) {
-      return input.map((b: Batch) => {
-        const a = withAssignment(b);
-        if (rowToKept.size === 0) return b;
-        for (let i = 0; i < b.words.length; i++) {
-          const k = rowToKept.get(b.start + i);
-          if (k !== undefined) {
-            a.target[i] = k;
-            a.score[i] = 1;
-          }
-        }
-        return b;
-      });
+      return markKeptRows(input, rowToKept);
     },
     async finish(ctx) {
       ctx.report.kept = ctx.kept!.size;
