@@ -365,6 +365,12 @@ export class NearestSearch {
   /** IVF: the best row of the `breadth` best cells; HNSW: the best `k` of `breadth` (ef) candidates, compared exactly. */
   private async approx(queries: Float32Array, n: number, breadth: number): Promise<NearestResult> {
     if (this.ivf) return this.pool.searchIvf(queries, n, breadth);
+    return this.approxHere(queries, n, breadth);
+  }
+
+  /** `approx` on the calling thread (IVF) or with usearch's own threads (HNSW): for calibration timings. */
+  private approxHere(queries: Float32Array, n: number, breadth: number): NearestResult {
+    if (this.ivf) return this.pool.searchIvfHere(queries, n, breadth);
     const ef = breadth;
     const wide = Math.max(ef, this.k);
     const all = this.index!.search(queries, n, wide);
@@ -391,9 +397,13 @@ export class NearestSearch {
       return (u.user + u.system) / 1e6;
     };
     await Promise.all([...this.collecting].map((p) => p.catch(() => undefined)));
+    // both ways on this thread, synchronously: the CPU times are not mixed with the pipeline's
+    // other work (parsing ahead on this thread) or with workers still busy
     let t = cpu();
-    const exact = await this.exact(q, c);
+    const exact = this.pool.searchHere(q, c);
     const exactCpu = cpu() - t;
+    const perm = this.ivf?.perm;
+    if (perm) for (let i = 0; i < c; i++) if (exact.index[i]! >= 0) exact.index[i] = perm[exact.index[i]!]!;
     this.calibExact = exact;
     const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
     const breadths: readonly number[] = this.ivf ? [...(CALIBRATION_PROBES as readonly number[]).filter((p) => p < limit), limit] : CALIBRATION_EF;
@@ -405,7 +415,7 @@ export class NearestSearch {
     const name = this.ivf ? 'probes' : 'ef';
     for (const e of breadths) {
       t = cpu();
-      const r = await this.approx(q, c, e);
+      const r = this.approxHere(q, c, e);
       const dt = cpu() - t;
       let agree = 0;
       let sum = 0;

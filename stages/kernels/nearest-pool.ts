@@ -6,12 +6,12 @@
  * query's answer is computed the same way wherever it runs, so results do not depend on the
  * thread count. Memory: the padded table plus about 1.3 MB of scratch per thread at 300 dims.
  */
-import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
 import { IVF_QUERIES, IvfSearcher, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
 import { SimdTable, SLOT_QUERIES, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
+import { WorkerCalls } from './worker-calls.js';
 
 export interface NearestResult {
   index: Int32Array;
@@ -24,9 +24,7 @@ export type NearestWorkerData =
   | { kind: 'js'; table: Float32Array; rows: number; dim: number };
 
 export class NearestPool {
-  private workers: Worker[] = [];
-  private pending = new Map<number, { resolve: (r: NearestResult) => void; reject: (e: unknown) => void }>();
-  private nextId = 0;
+  private readonly workers = new WorkerCalls();
   private rr = 0;
   /** Per worker: the end of its queue (a worker's slot serves one request at a time). */
   private queues: Promise<unknown>[] = [];
@@ -60,18 +58,7 @@ export class NearestPool {
       const data: NearestWorkerData = this.simd
         ? { kind: 'simd', memory: this.simd.memory, layout: this.simd.layout, slot: i + 1 }
         : { kind: 'js', table, rows, dim };
-      const w = new Worker(url!, { workerData: data });
-      w.on('message', (m: { id: number; index?: Int32Array; score?: Float32Array }) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        p?.resolve({ index: m.index!, score: m.score! });
-      });
-      w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      w.unref();
-      this.workers.push(w);
+      this.workers.start(url!, data);
       this.queues.push(Promise.resolve());
     }
   }
@@ -89,7 +76,22 @@ export class NearestPool {
   async attachIvf(setup: IvfSetup | undefined): Promise<void> {
     if (!this.simd) throw new Error('ivf: needs the WebAssembly SIMD kernel');
     this.ivf = setup ? new IvfSearcher(this.simd.memory, setup) : undefined;
-    await Promise.all(this.workers.map((_, i) => this.queued(i, () => this.post(i, { ivf: setup ?? null, n: 0 }))));
+    await Promise.all(Array.from({ length: this.workers.size }, (_, i) => this.queued(i, () => this.post(i, { ivf: setup ?? null, n: 0 }))));
+  }
+
+  /** `searchIvf` on the calling thread (slot 0; for timings free of other threads' work). */
+  searchIvfHere(queries: Float32Array, n: number, probes: number): NearestResult {
+    const ivf = this.ivf;
+    if (!ivf) throw new Error('ivf: no index attached');
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    for (let q0 = 0; q0 < n; q0 += IVF_QUERIES) {
+      const c = Math.min(IVF_QUERIES, n - q0);
+      ivf.put(0, queries, q0, c);
+      ivf.run(0, c, probes);
+      ivf.take(0, c, index, score, q0);
+    }
+    return { index, score };
   }
 
   /**
@@ -101,16 +103,8 @@ export class NearestPool {
     if (!ivf) throw new Error('ivf: no index attached');
     const index = new Int32Array(n);
     const score = new Float32Array(n);
-    const w = this.workers.length;
-    if (w === 0) {
-      for (let q0 = 0; q0 < n; q0 += IVF_QUERIES) {
-        const c = Math.min(IVF_QUERIES, n - q0);
-        ivf.put(0, queries, q0, c);
-        ivf.run(0, c, probes);
-        ivf.take(0, c, index, score, q0);
-      }
-      return { index, score };
-    }
+    const w = this.workers.size;
+    if (w === 0) return this.searchIvfHere(queries, n, probes);
     // a batch is split only when larger than a slot: more queries per call means more queries per
     // cell for the kernel's 4-query blocks (concurrent batches still go to different workers)
     const parts = Math.min(w, Math.ceil(n / IVF_QUERIES));
@@ -191,8 +185,8 @@ export class NearestPool {
 
   /** Nearest rows of `n` unit-length queries; with threads = 0 runs on this thread. */
   async search(queries: Float32Array, n: number): Promise<NearestResult> {
-    if (this.workers.length === 0) return this.searchHere(queries, n);
-    const w = this.workers.length;
+    if (this.workers.size === 0) return this.searchHere(queries, n);
+    const w = this.workers.size;
     if (n < 64 * w || w === 1) return this.one(this.rr++ % w, queries, n);
     const per = Math.ceil(n / w);
     const parts: Promise<NearestResult>[] = [];
@@ -244,20 +238,11 @@ export class NearestPool {
   }
 
   private post(i: number, msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
-    const w = this.workers[i]!;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.ref();
-      w.postMessage({ id, ...msg }, transfer);
-    }).finally(() => {
-      if (this.pending.size === 0) for (const x of this.workers) x.unref();
-    }) as Promise<NearestResult>;
+    return this.workers.call(i, msg, transfer);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers = [];
+    await this.workers.close();
   }
 }
 
