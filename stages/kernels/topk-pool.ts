@@ -8,13 +8,13 @@
  * memory: the padded table, about 1 MB of scratch per thread, and for searchSelf one rows x k list
  * per worker.
  */
-import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
 import { sharedUnitTable } from './nearest-pool.js';
 import { DOT_QUERIES, DotsTable, type DotsLayout } from './dots-simd.js';
 import type { WasmMemory } from './nearest-simd.js';
 import { mergeTopK, topKRows, topKSelfBlocks } from './topk.js';
 import { selfBlocks, topKRowsSimd, topKSelfSimd } from './topk-simd.js';
+import { WorkerCalls } from './worker-calls.js';
 
 export interface TopKResult {
   /** queries x k table rows, best first (-1 past the table's end). */
@@ -29,9 +29,7 @@ export type TopKWorkerData =
   | { kind: 'js'; table: Float32Array; rows: number; dim: number; k: number };
 
 export class TopKPool {
-  private workers: Worker[] = [];
-  private pending = new Map<number, { resolve: (r: TopKResult) => void; reject: (e: unknown) => void }>();
-  private nextId = 0;
+  private readonly workers = new WorkerCalls();
   private readonly simd: DotsTable | null;
   /** 'wasm-simd' or 'js': the kernel this pool runs. */
   readonly kernel: 'wasm-simd' | 'js';
@@ -61,25 +59,14 @@ export class TopKPool {
       const data: TopKWorkerData = this.simd
         ? { kind: 'simd', memory: this.simd.memory, layout: this.simd.layout, slot: i + 1, k }
         : { kind: 'js', table, rows, dim, k };
-      const w = new Worker(url!, { workerData: data });
-      w.on('message', (m: { id: number; index: Int32Array; score: Float32Array }) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        p?.resolve({ index: m.index, score: m.score });
-      });
-      w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      w.unref();
-      this.workers.push(w);
+      this.workers.start(url!, data);
     }
   }
 
   /** Top k rows of `n` unit-length queries; with threads = 0 runs on this thread. */
   async search(queries: Float32Array, n: number): Promise<TopKResult> {
     const k = this.k;
-    const w = this.workers.length;
+    const w = this.workers.size;
     if (w === 0) {
       const index = new Int32Array(n * k);
       const score = new Float32Array(n * k);
@@ -93,7 +80,7 @@ export class TopKPool {
       const a = i * per;
       const b = Math.min(n, a + per);
       if (a >= b) break;
-      parts.push(this.post(this.workers[i]!, { kind: 'rows', queries: queries.slice(a * this.dim, b * this.dim), n: b - a }));
+      parts.push(this.workers.call(i, { kind: 'rows', queries: queries.slice(a * this.dim, b * this.dim), n: b - a }));
     }
     const got = await Promise.all(parts);
     const index = new Int32Array(n * k);
@@ -114,7 +101,7 @@ export class TopKPool {
   async searchSelf(): Promise<TopKResult> {
     const { rows: n, k } = this;
     const nb = selfBlocks(n);
-    const w = this.workers.length;
+    const w = this.workers.size;
     if (w === 0) {
       const index = new Int32Array(n * k);
       const score = new Float32Array(n * k);
@@ -132,26 +119,14 @@ export class TopKPool {
       share[best]!.push(I);
       load[best]! += nb - I;
     }
-    const got = await Promise.all(share.map((blocks, i) => this.post(this.workers[i]!, { kind: 'self', blocks })));
+    const got = await Promise.all(share.map((blocks, i) => this.workers.call(i, { kind: 'self', blocks })));
     const index = new Int32Array(n * k);
     const score = new Float32Array(n * k);
     mergeTopK(got, n, k, index, score);
     return { index, score };
   }
 
-  private post(w: Worker, msg: Record<string, unknown>): Promise<TopKResult> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.ref();
-      w.postMessage({ id, ...msg });
-    }).finally(() => {
-      if (this.pending.size === 0) for (const x of this.workers) x.unref();
-    }) as Promise<TopKResult>;
-  }
-
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers = [];
+    await this.workers.close();
   }
 }

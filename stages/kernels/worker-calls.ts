@@ -1,0 +1,57 @@
+/**
+ * Calls to the worker threads of a kernel pool (nearest-pool.ts, topk-pool.ts): each call posts
+ * { id, ...message } to one worker and resolves with the answer that comes back with the same id
+ * ({ id, index, score }); a worker's error rejects every pending call. Workers are unref'd while
+ * no call is pending, so an idle pool does not keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** A worker's answer: rows and scores, laid out as the pool's kernel defines. */
+export interface RowsAnswer {
+  index: Int32Array;
+  score: Float32Array;
+}
+
+export class WorkerCalls {
+  private list: Worker[] = [];
+  private pending = new Map<number, { resolve: (r: RowsAnswer) => void; reject: (e: unknown) => void }>();
+  private nextId = 0;
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Starts one more worker on `url` with `workerData`. */
+  start(url: URL, workerData: unknown): void {
+    const w = new Worker(url, { workerData });
+    w.on('message', (m: { id: number; index?: Int32Array; score?: Float32Array }) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      p?.resolve({ index: m.index!, score: m.score! });
+    });
+    w.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+    w.unref();
+    this.list.push(w);
+  }
+
+  /** Posts `msg` to worker `i` (moving `transfer`) and waits for its answer. */
+  call(i: number, msg: object, transfer: ArrayBuffer[] = []): Promise<RowsAnswer> {
+    const w = this.list[i]!;
+    const id = this.nextId++;
+    return new Promise<RowsAnswer>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage({ id, ...msg }, transfer);
+    }).finally(() => {
+      if (this.pending.size === 0) for (const x of this.list) x.unref();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list.map((w) => w.terminate()));
+    this.list = [];
+  }
+}
