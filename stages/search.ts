@@ -22,7 +22,7 @@
 import { PruneError } from '../pipeline/errors.js';
 import { UsageError } from '../pipeline/errors.js';
 import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams, type RowSource } from './kernels/ann-index.js';
-import { buildIvf, defaultCells, ivfAvailable, ivfBytes, IVF_MAX_PROBES, unpermute, type IvfSetup } from './kernels/ivf.js';
+import { buildIvf, defaultCells, ivfAvailable, ivfBuildFlops, ivfBytes, IVF_MAX_PROBES, unpermute, type IvfSetup } from './kernels/ivf.js';
 import { NearestPool, type NearestResult } from './kernels/nearest-pool.js';
 import { mulberry32 } from './kernels/random.js';
 
@@ -71,10 +71,13 @@ export const CALIBRATION_GAIN = 2;
 /** ... and the mean cosine lost on them must not exceed this (rare far misses weigh here). */
 export const CALIBRATION_MAX_LOST = 0.0005;
 
-/** auto: approximate when the table has at least this many rows ... */
-export const AUTO_MIN_ROWS = 32768;
-/** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores). */
+/** auto: approximate when the table has at least this many rows (HNSW: AUTO_MIN_ROWS_HNSW) ... */
+export const AUTO_MIN_ROWS = 4096;
+export const AUTO_MIN_ROWS_HNSW = 32768;
+/** ... and exact search would cost at least this many flops (about 2.5 s on 2 cores) ... */
 export const AUTO_MIN_FLOPS = 1e11;
+/** ... and (IVF) building the index would cost at most this share of exact search's flops. */
+export const AUTO_MAX_BUILD_SHARE = 0.05;
 
 export interface SearchChoice {
   mode: 'exact' | 'approx';
@@ -83,14 +86,25 @@ export interface SearchChoice {
   reason: string;
 }
 
-/** Resolves `auto` by the size of the work: queries x rows x dim. */
-export function chooseSearch(requested: SearchMode, queries: number, rows: number, dim: number): SearchChoice {
+/**
+ * Resolves `auto` by the size of the work: queries x rows x dim, and for the IVF index the cost of
+ * building it (calibration then decides by measurement; its exact answers are used, so trying the
+ * index costs only its build).
+ */
+export function chooseSearch(requested: SearchMode, queries: number, rows: number, dim: number, index: IndexKind = 'ivf'): SearchChoice {
   const flops = 2 * queries * rows * dim;
   const size = `${queries.toLocaleString('en')} queries x ${rows.toLocaleString('en')} rows x ${dim} dims = ${formatFlops(flops)} for exact search`;
   if (requested === 'exact' || requested === 'approx') return { mode: requested, requested, reason: `--search ${requested} (${size})` };
   if (requested !== 'auto') throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got "${String(requested)}"`);
-  if (rows < AUTO_MIN_ROWS) return { mode: 'exact', requested, reason: `auto chose exact: ${rows} kept rows < ${AUTO_MIN_ROWS} (${size})` };
+  const minRows = index === 'hnsw' ? AUTO_MIN_ROWS_HNSW : AUTO_MIN_ROWS;
+  if (rows < minRows) return { mode: 'exact', requested, reason: `auto chose exact: ${rows} kept rows < ${minRows} (${size})` };
   if (flops < AUTO_MIN_FLOPS) return { mode: 'exact', requested, reason: `auto chose exact: ${size} < ${formatFlops(AUTO_MIN_FLOPS)}` };
+  if (index === 'ivf') {
+    const build = ivfBuildFlops(rows, dim, defaultCells(rows));
+    if (build > AUTO_MAX_BUILD_SHARE * flops) {
+      return { mode: 'exact', requested, reason: `auto chose exact: building the index (${formatFlops(build)}) would cost more than ${AUTO_MAX_BUILD_SHARE * 100}% of exact search (${size})` };
+    }
+  }
   return { mode: 'approx', requested, reason: `auto chose approx: ${size} >= ${formatFlops(AUTO_MIN_FLOPS)}` };
 }
 
@@ -247,8 +261,9 @@ export class NearestSearch {
   /** `table`: rows x dim, unit rows unless `o.normalize`. */
   static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);
-    const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim);
-    const ivf = choice.mode === 'approx' && !opts.indexFactory && indexKind(opts) === 'ivf' && ivfAvailable() && rows > 0;
+    const kind = !opts.indexFactory && indexKind(opts) === 'ivf' && ivfAvailable() ? 'ivf' : 'hnsw';
+    const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim, kind);
+    const ivf = choice.mode === 'approx' && kind === 'ivf' && rows > 0;
     const cells = Math.min(rows, opts.cells ?? defaultCells(rows));
     const pool = new NearestPool(table, rows, dim, o.threads, o.normalize, ivf ? ivfBytes(dim, cells, o.threads + 1) : 0);
     const s = new NearestSearch(pool, choice, opts, o);

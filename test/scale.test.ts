@@ -227,7 +227,12 @@ describe('approximate search', () => {
 
   it('auto picks by size and says why', () => {
     expect(chooseSearch('auto', 6661, 2000, 25)).toMatchObject({ mode: 'exact' });
-    expect(chooseSearch('auto', 6661, 2000, 25).reason).toMatch(/auto chose exact: 2000 kept rows < 32768/);
+    expect(chooseSearch('auto', 6661, 2000, 25).reason).toMatch(/auto chose exact: 2000 kept rows < 4096/);
+    expect(chooseSearch('auto', 950000, 20000, 300, 'hnsw').reason).toMatch(/auto chose exact: 20000 kept rows < 32768/);
+    // the IVF build (k-means) must be cheap next to exact search: a few queries against a big table are not worth it
+    expect(chooseSearch('auto', 2000, 1000000, 100)).toMatchObject({ mode: 'exact' });
+    expect(chooseSearch('auto', 2000, 1000000, 100).reason).toMatch(/building the index \(.*\) would cost more than 5% of exact search/);
+    expect(chooseSearch('auto', 990000, 10000, 300)).toMatchObject({ mode: 'approx' });
     expect(chooseSearch('auto', 950000, 50000, 300)).toMatchObject({ mode: 'approx' });
     expect(chooseSearch('auto', 950000, 50000, 300).reason).toMatch(/28\.5 TFLOP/);
     expect(chooseSearch('auto', 1000, 40000, 10)).toMatchObject({ mode: 'exact' });

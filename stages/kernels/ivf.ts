@@ -49,6 +49,12 @@ export function defaultCells(rows: number): number {
   return Math.max(1, Math.min(rows, Math.round(2 * Math.sqrt(rows))));
 }
 
+/** Flops of buildIvf (k-means steps on the sample, then every row to its cell). */
+export function ivfBuildFlops(rows: number, dim: number, cells: number, steps = IVF_STEPS, samplePerCell = IVF_SAMPLE_PER_CELL): number {
+  const sample = Math.min(rows, Math.max(cells, cells * samplePerCell, IVF_MIN_SAMPLE));
+  return 2 * paddedDim(dim) * cells * (steps * sample + rows);
+}
+
 /** Where the IVF things are (byte offsets into the pool's memory); plain data, sent to workers. */
 export interface IvfLayout {
   rows: number;
