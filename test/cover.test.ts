@@ -7,9 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tmpDir } from './helpers/fixtures.js';
-import { openSource } from '../pipeline/source.js';
-import { collect } from '../pipeline/stream.js';
-import { openModel } from '../stages/formats/index.js';
+import { loadModel as load, type Loaded as Model } from './helpers/models.js';
 import { runGraph, type GraphSpec } from '../cli/graph.js';
 import { pruneGraph, type PruneArgs } from '../cli/commands/prune.js';
 import { buildCoverage, gainOf, greedyCover, objectiveOf, type Coverage } from '../stages/cover/index.js';
@@ -19,32 +17,6 @@ import { normalizeRows } from '../stages/kernels/normalize.js';
 
 const MODEL = path.join(ROOT, 'examples', 'gcide-small.vec');
 
-interface Model {
-  dim: number;
-  words: string[];
-  vectors: Float32Array;
-}
-
-async function load(file: string): Promise<Model> {
-  const src = await openSource(file);
-  try {
-    const m = await openModel(src);
-    const bs = await collect(m.pass({ batchRows: 1024 }));
-    const words = bs.flatMap((b) => b.words);
-    const vectors = new Float32Array(words.length * m.info.dim);
-    let o = 0;
-    for (const b of bs) {
-      vectors.set(b.vectors.subarray(0, b.words.length * m.info.dim), o);
-      o += b.words.length * m.info.dim;
-    }
-    await m.close();
-    return { dim: m.info.dim, words, vectors };
-  } finally {
-    await src.close();
-  }
-}
-
-/** Unit rows in float64. */
 function unit64(m: Model, rows: number): Float64Array {
   const d = m.dim;
   const out = new Float64Array(rows * d);

@@ -5,7 +5,6 @@
  * print-word-vectors` on the original model, unknown words through the kept n-grams) and word2vec
  * expanded (against our fastText reader's rows). Bad option combinations are clear errors.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +26,7 @@ import { UsageError } from '../pipeline/errors.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, HAVE_FASTTEXT, HAVE_FIXTURES, ROOT, tmpDir } from './helpers/fixtures.js';
 import { loadModel } from './helpers/models.js';
+import { fasttextVectors } from './helpers/fasttext-peer.js';
 
 const SMALL = path.join(ROOT, 'examples', 'gcide-small.bin');
 const dir = tmpDir('pp-subwords-');
@@ -61,19 +61,6 @@ function graph(input: string, stages: StageSpec[]): GraphSpec {
 
 async function run(input: string, stages: StageSpec[], threads = 1): Promise<RunContext> {
   return runGraph(graph(input, stages), { quiet: true, threads });
-}
-
-/** `fasttext print-word-vectors MODEL < words` (byte-string words). */
-function fasttextVectors(model: string, words: readonly string[]): Map<string, number[]> {
-  const r = spawnSync('fasttext', ['print-word-vectors', model], { input: Buffer.from(words.join('\n') + '\n', 'latin1'), maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`fasttext print-word-vectors failed: ${r.stderr.toString()}`);
-  const out = new Map<string, number[]>();
-  for (const line of r.stdout.toString('latin1').split('\n')) {
-    if (!line) continue;
-    const parts = line.split(' ').filter((p) => p !== '');
-    out.set(parts[0]!, parts.slice(1).map(Number));
-  }
-  return out;
 }
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
