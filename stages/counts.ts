@@ -9,6 +9,7 @@ import { InputError } from '../pipeline/errors.js';
 import type { Stage } from '../pipeline/stage.js';
 import type { RunContext } from '../pipeline/context.js';
 import { wordFromBytes } from '../pipeline/words.js';
+import { forEachLine } from './text-lines.js';
 
 export interface CountsOptions {
   /** Path of the counts file. */
@@ -24,28 +25,18 @@ export async function readCountsFile(file: string): Promise<Map<string, number>>
     throw new InputError(`cannot read counts file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
   }
   const counts = new Map<string, number>();
-  let s = 0;
-  let line = 1;
-  while (s < data.length) {
-    let e = data.indexOf(0x0a, s);
-    if (e < 0) e = data.length;
-    let end = e;
-    if (end > s && data[end - 1] === 0x0d) end--;
-    if (end > s) {
-      const tab = data.indexOf(0x09, s);
-      if (tab < 0 || tab >= end) throw new InputError('expected `word<TAB>count`', { file, line, offset: s });
-      if (tab === s) throw new InputError('empty word before the tab', { file, line, offset: s });
-      const text = data.toString('latin1', tab + 1, end).trim();
-      const n = /^\d+(\.\d+)?([eE][+]?\d+)?$/.test(text) ? Number(text) : NaN;
-      if (!Number.isFinite(n)) {
-        throw new InputError(`count is not a non-negative number: ${JSON.stringify(text.slice(0, 40))}`, { file, line, offset: tab + 1 });
-      }
-      const w = wordFromBytes(data, s, tab);
-      counts.set(w, (counts.get(w) ?? 0) + n);
+  forEachLine(data, (s, end, line) => {
+    const tab = data.indexOf(0x09, s);
+    if (tab < 0 || tab >= end) throw new InputError('expected `word<TAB>count`', { file, line, offset: s });
+    if (tab === s) throw new InputError('empty word before the tab', { file, line, offset: s });
+    const text = data.toString('latin1', tab + 1, end).trim();
+    const n = /^\d+(\.\d+)?([eE][+]?\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(n)) {
+      throw new InputError(`count is not a non-negative number: ${JSON.stringify(text.slice(0, 40))}`, { file, line, offset: tab + 1 });
     }
-    s = e + 1;
-    line++;
-  }
+    const w = wordFromBytes(data, s, tab);
+    counts.set(w, (counts.get(w) ?? 0) + n);
+  });
   if (counts.size === 0) throw new InputError('counts file has no entries', { file });
   return counts;
 }

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { InputError } from '../../pipeline/errors.js';
+import { forEachLine } from '../text-lines.js';
 
 export interface MappedWord {
   /** Label of the kept row the word maps to (a kept word, or a centroid's label). */
@@ -23,32 +24,22 @@ export async function readMappingFile(file: string): Promise<Map<string, MappedW
   }
   const map = new Map<string, MappedWord>();
   const labels = new Map<string, string>();
-  let s = 0;
-  let line = 1;
-  while (s < data.length) {
-    let e = data.indexOf(0x0a, s);
-    if (e < 0) e = data.length;
-    let end = e;
-    if (end > s && data[end - 1] === 0x0d) end--;
-    if (end > s) {
-      const t1 = data.indexOf(0x09, s);
-      const t2 = t1 >= 0 && t1 < end ? data.indexOf(0x09, t1 + 1) : -1;
-      const t3 = t2 >= 0 && t2 < end ? data.indexOf(0x09, t2 + 1) : -1;
-      if (t1 < 0 || t1 >= end || t2 < 0 || t2 >= end || (t3 >= 0 && t3 < end)) {
-        throw new InputError('expected `word<TAB>kept word<TAB>cosine` (three tab-separated fields)', { file, line, offset: s });
-      }
-      const word = data.toString('latin1', s, t1);
-      let kept = data.toString('latin1', t1 + 1, t2);
-      kept = labels.get(kept) ?? (labels.set(kept, kept), kept);
-      const cosText = data.toString('latin1', t2 + 1, end);
-      const cosine = Number(cosText);
-      if (cosText.trim() === '' || !Number.isFinite(cosine)) {
-        throw new InputError(`expected a cosine in the third field, found ${JSON.stringify(cosText.slice(0, 40))}`, { file, line, offset: t2 + 1 });
-      }
-      if (!map.has(word)) map.set(word, { kept, cosine });
+  forEachLine(data, (s, end, line) => {
+    const t1 = data.indexOf(0x09, s);
+    const t2 = t1 >= 0 && t1 < end ? data.indexOf(0x09, t1 + 1) : -1;
+    const t3 = t2 >= 0 && t2 < end ? data.indexOf(0x09, t2 + 1) : -1;
+    if (t1 < 0 || t1 >= end || t2 < 0 || t2 >= end || (t3 >= 0 && t3 < end)) {
+      throw new InputError('expected `word<TAB>kept word<TAB>cosine` (three tab-separated fields)', { file, line, offset: s });
     }
-    s = e + 1;
-    line++;
-  }
+    const word = data.toString('latin1', s, t1);
+    let kept = data.toString('latin1', t1 + 1, t2);
+    kept = labels.get(kept) ?? (labels.set(kept, kept), kept);
+    const cosText = data.toString('latin1', t2 + 1, end);
+    const cosine = Number(cosText);
+    if (cosText.trim() === '' || !Number.isFinite(cosine)) {
+      throw new InputError(`expected a cosine in the third field, found ${JSON.stringify(cosText.slice(0, 40))}`, { file, line, offset: t2 + 1 });
+    }
+    if (!map.has(word)) map.set(word, { kept, cosine });
+  });
   return map;
 }
