@@ -48,6 +48,11 @@ export function sharedMemory(pages: number): WasmMemory {
   return new WA.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
+/** A memory of `pages` pages for this thread alone (growable). */
+export function localMemory(pages: number): WasmMemory {
+  return new (WA.Memory as unknown as new (d: { initial: number }) => WasmMemory)({ initial: pages });
+}
+
 /** The exports of `module` instantiated on `memory`. */
 export function instantiate<E>(module: WasmModule, memory: WasmMemory): E {
   return new WA.Instance(module, { env: { memory } }).exports as E;

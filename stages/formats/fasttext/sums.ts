@@ -16,6 +16,7 @@
  * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
  */
 import { NGRAM_ADD_WASM } from '../../kernels/ngram-add-wasm.js';
+import { instantiate, lazyModule, localMemory, type WasmMemory } from '../../kernels/wasm.js';
 
 /** Longest run of rows read at once. */
 export const RUN_BYTES = 8 << 20;
@@ -31,33 +32,8 @@ interface Kernel {
   addPairs(accOff: number, srcOff: number, n: number, dim: number): void;
 }
 
-/** The parts of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-type WasmModule = object;
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (m: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-let compiled: WasmModule | null | undefined;
 /** The compiled kernel, or null where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js asks for JavaScript. */
-function kernelModule(): WasmModule | null {
-  if (compiled === undefined) {
-    if (!WA || process.env.PRUNE_PIPE_KERNEL === 'js') compiled = null;
-    else {
-      try {
-        compiled = new WA.Module(Buffer.from(NGRAM_ADD_WASM, 'base64'));
-      } catch {
-        compiled = null;
-      }
-    }
-  }
-  return compiled;
-}
+const kernelModule = lazyModule(NGRAM_ADD_WASM);
 
 /** Whether the WebAssembly kernel is in use (else the JavaScript loop: same results). */
 export function sweepKernel(): 'wasm-simd' | 'js' {
@@ -107,11 +83,11 @@ export class RowSweeper {
     const most = this.accBase + this.capacity * rowBytes;
     if (most > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${most} bytes, over the 4 GiB of a WebAssembly memory`);
     const mod = kernelModule();
-    this.wasm = !!(mod && WA);
+    this.wasm = !!mod;
     const bytes = this.accBase;
-    this.memory = this.wasm ? new WA!.Memory({ initial: Math.ceil(bytes / 65536) }) : { buffer: new ArrayBuffer(bytes) };
-    if (mod && WA) {
-      this.kernel = new WA.Instance(mod, { env: { memory: this.memory } }).exports as unknown as Kernel;
+    this.memory = mod ? localMemory(Math.ceil(bytes / 65536)) : { buffer: new ArrayBuffer(bytes) };
+    if (mod) {
+      this.kernel = instantiate<Kernel>(mod, this.memory);
     } else {
       this.kernel = {
         addPairs: (accOff, srcOff, n, d) => {
