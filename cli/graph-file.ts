@@ -3,7 +3,8 @@
  * offending key, and `--set stage.option=value` overrides.
  */
 import fs from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject } from 'ajv';
 import { InputError, UsageError } from '../pipeline/errors.js';
 import type { GraphSpec } from './graph.js';
 import { stageNames } from './registry.js';
@@ -14,6 +15,8 @@ let validator: ((x: unknown) => boolean) & { errors?: ErrorObject[] | null } | u
 
 function validate(x: unknown): ErrorObject[] {
   if (!validator) {
+    // loaded on first use: only graph files need it (about 50 ms at start-up)
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
     const ajv = new Ajv({ allErrors: true, strict: false });
     validator = ajv.compile(graphSchema(stageNames()));
   }

@@ -6,7 +6,7 @@
  * dictionary shortcut, so they all pick the same rows in the same order.
  * Memory: N heap entries. Cost: O(log N) per row that enters, one comparison for the others.
  */
-import { Heap } from 'mnemonist';
+import { Heap } from './heap.js';
 
 export interface TopEntry {
   count: number;

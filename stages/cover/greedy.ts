@@ -13,7 +13,7 @@
  * Cost: one gain evaluation of candidate c reads its coverage list (E x k / C items on average);
  * stochastic greedy evaluates at most C ln(1/epsilon) gains in all, lazy greedy usually a few per step.
  */
-import { Heap } from 'mnemonist';
+import { Heap } from '../heap.js';
 import type { Coverage } from './coverage.js';
 import { Xorshift128 } from '../kernels/random.js';
 

@@ -11,7 +11,7 @@
  * Memory: S x (4 dim + 4) bytes plus S words
  * and heap entries. Cost: O(log S) per row that enters the sample, O(1) for the others.
  */
-import { Heap } from 'mnemonist';
+import { Heap } from '../heap.js';
 
 interface Entry {
   priority: number;
