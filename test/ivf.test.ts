@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { ROOT, tmpDir } from './helpers/fixtures.js';
 import { loadModel } from './helpers/models.js';
-import { buildIvf, defaultCells, ivfBytes, unpermute } from '../stages/kernels/ivf.js';
+import { buildIvf, defaultCells, ivfBytes, kthLargest, unpermute } from '../stages/kernels/ivf.js';
 import { NearestPool, sharedUnitTable } from '../stages/kernels/nearest-pool.js';
 import { normalizeRows } from '../stages/kernels/normalize.js';
 import { UsageError } from '../pipeline/errors.js';
@@ -70,6 +70,34 @@ describe('inverted-file index (ivf.ts)', () => {
       await pool.attachIvf(undefined);
       unpermute(pool.simdTable!.memory, setup);
       expect(Buffer.from(pool.table.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('kthLargest agrees with a sort, ties included', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + Math.floor(rnd() * 300);
+      const v = Float32Array.from({ length: n }, () => Math.round(rnd() * 20) / 20 - 0.5);
+      const sorted = [...v].sort((a, b) => b - a);
+      const k = 1 + Math.floor(rnd() * n);
+      expect(kthLargest(v, k, new Float32Array(n))).toBe(sorted[k - 1]);
+    }
+  });
+
+  it('more probes never give a worse answer, across the switch from insertion (<= 8) to selection (> 8) of the best cells', async () => {
+    const { dim, vectors, queries, nq } = await realSplit();
+    const cells = 40;
+    const { pool } = await ivfPool(vectors, KEEP, dim, 0, cells);
+    try {
+      let prev = await pool.searchIvf(queries, nq, 4);
+      for (const p of [8, 9, 16, 39, 40]) {
+        const r = await pool.searchIvf(queries, nq, p);
+        for (let i = 0; i < nq; i++) expect(r.score[i]!).toBeGreaterThanOrEqual(prev.score[i]!);
+        prev = r;
+      }
     } finally {
       await pool.close();
     }

@@ -114,6 +114,8 @@ export class IvfSearcher {
   private order = new Int32Array(0);
   private readonly count: Int32Array;
   private readonly topS: Float32Array;
+  /** Copy of one query's centroid scores for kthLargest. */
+  private scratch: Float32Array;
   private readonly topC: Int32Array;
   private readonly bestRow: Int32Array;
 
@@ -130,6 +132,7 @@ export class IvfSearcher {
     this.i32 = new Int32Array(memory.buffer);
     this.count = new Int32Array(setup.layout.cells + 1);
     this.topS = new Float32Array(IVF_MAX_PROBES);
+    this.scratch = new Float32Array(0);
     this.topC = new Int32Array(IVF_MAX_PROBES);
     this.bestRow = new Int32Array(IVF_QUERIES);
   }
@@ -177,6 +180,7 @@ export class IvfSearcher {
       this.pairQuery = new Int32Array(size);
       this.order = new Int32Array(size);
     }
+    if (this.scratch.length < cells) this.scratch = new Float32Array(cells);
     // 1. each query's p best cells (ties to the lower cell)
     const { topS, topC, pairCell, pairQuery, count, order, bestRow } = this;
     for (let q0 = 0; q0 < n; q0 += IVF_DOT_QUERIES) {
@@ -184,6 +188,17 @@ export class IvfSearcher {
       this.dots.dots(A.q + q0 * stride, round4(m), centroidBase, nc4, d, A.dotsAt, nc4);
       for (let i = 0; i < m; i++) {
         const o = (A.dotsAt >> 2) + i * nc4;
+        const q = q0 + i;
+        if (p > SELECT_PROBES && p < cells) {
+          // many probes: the p-th best score by selection, then the cells above it and, at it, the
+          // lowest ones (the same set as the insertion below, listed in cell order)
+          const t = kthLargest(f32.subarray(o, o + cells), p, this.scratch);
+          let k = 0;
+          for (let c = 0; c < cells; c++) if (f32[o + c]! > t) pairCell[q * p + k++] = c;
+          for (let c = 0; c < cells && k < p; c++) if (f32[o + c]! === t) pairCell[q * p + k++] = c;
+          for (let j = 0; j < p; j++) pairQuery[q * p + j] = q;
+          continue;
+        }
         let k = 0;
         for (let c = 0; c < cells; c++) {
           const s = f32[o + c]!;
@@ -197,7 +212,6 @@ export class IvfSearcher {
           topS[j] = s;
           topC[j] = c;
         }
-        const q = q0 + i;
         for (let j = 0; j < k; j++) {
           pairCell[q * p + j] = topC[j]!;
           pairQuery[q * p + j] = q;
@@ -422,4 +436,41 @@ function permuteRows(f32: Float32Array, d: number, src: Int32Array): void {
 
 function nearestAny(q: Float32Array, nq: number, t: Float32Array, nt: number, dim: number, idx: Int32Array, sc: Float32Array): void {
   if (!nearestOnce(q, nq, t, nt, dim, idx, sc)) throw new Error('ivf: WebAssembly SIMD kernel unavailable');
+}
+
+/** Above this many probes a query's best cells are found by selection instead of insertion. */
+const SELECT_PROBES = 8;
+
+/**
+ * The k-th largest of `v` (1 <= k <= v.length; no NaN), by quickselect on a copy held in
+ * `scratch` (at least v.length long). Average cost O(v.length).
+ */
+export function kthLargest(v: Float32Array, k: number, scratch: Float32Array): number {
+  const n = v.length;
+  const a = scratch;
+  a.set(v);
+  // the (n - k)-th smallest, 0-based
+  const want = n - k;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const x = a[i]!;
+        a[i] = a[j]!;
+        a[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return a[want]!;
+  }
+  return a[want]!;
 }
