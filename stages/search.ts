@@ -451,6 +451,13 @@ export class NearestSearch {
       tried.push({ [name]: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
       if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= limit) break;
     }
+    if (this.choice.requested === 'auto' && agreement >= target && lost <= CALIBRATION_MAX_LOST) {
+      // the chosen breadth timed once more, the lower time kept: a single timing of a few tens of
+      // milliseconds can include compiling a code path first used at that breadth
+      t = cpu();
+      this.approxHere(q, c, ef);
+      approxCpu = Math.min(approxCpu, cpu() - t);
+    }
     if (this.ivf) this.probes = ef;
     else this.ef = Math.max(ef, this.k);
     const gain = approxCpu > 0 ? exactCpu / approxCpu : Infinity;
