@@ -11,7 +11,7 @@ import { UsageError } from '../pipeline/errors.js';
 import { decodeRows } from './kernels/pq-decode.js';
 import { encodeRows, sortedCodebook } from './kernels/pq-encode.js';
 import { nearestCentroidsSorted, sortCentroids, type SortedCentroids } from './kernels/pq-nearest-sorted.js';
-import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type RowBlock } from './kernels/pq-train.js';
+import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type PqTrainOptions, type RowBlock } from './kernels/pq-train.js';
 
 export type { PqCodebook, RowBlock, SortedCentroids };
 export { sortedCodebook };
@@ -83,11 +83,9 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Trains on a sample of all blocks, then encodes every row (blocks in order). */
-export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOptions & { even?: boolean } = {}): PqResult {
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  const { codebook, sampled } = trainPq(blocks, dim, {
+/** trainPq's options for `o` (shared by quantizeRows and pq-stream.ts, which must train alike). */
+export function trainOptions(o: PqOptions & { even?: boolean }): PqTrainOptions & { sample: number } {
+  return {
     dsub: o.dsub,
     nsubq: o.subquantizers,
     even: o.even,
@@ -96,32 +94,52 @@ export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOpti
     normalize: o.qnorm,
     trials: o.trials ?? DEFAULT_PQ_TRIALS,
     seed: o.seed,
-  });
+  };
+}
+
+/**
+ * Encodes `rows` rows given block by block in row order (`add`), then gives the result with the
+ * training's and the encoding's times (`result`, from the start of training at t0/c0).
+ */
+export function pqEncoder(codebook: PqCodebook, sampled: number, rows: number, qnorm: boolean | undefined, t0: number, c0: number) {
   const t1 = performance.now();
   const c1 = cpuSeconds();
-  const rows = blocks.reduce((s, b) => s + b.rows, 0);
   const codes = new Uint8Array(rows * codebook.nsubq);
-  const norms = o.qnorm ? new Float32Array(rows) : undefined;
+  const norms = qnorm ? new Float32Array(rows) : undefined;
   const sorted = sortedCodebook(codebook);
   let at = 0;
   let err = 0;
-  for (const b of blocks) {
-    err += encodeRows(codebook, b.data, b.rows, codes, at, norms, at, sorted);
-    at += b.rows;
-  }
-  const t2 = performance.now();
   return {
-    codebook,
-    rows,
-    codes,
-    norms,
-    sampled,
-    mse: rows ? err / rows : 0,
-    trainSeconds: (t1 - t0) / 1000,
-    encodeSeconds: (t2 - t1) / 1000,
-    trainCpuSeconds: c1 - c0,
-    encodeCpuSeconds: cpuSeconds() - c1,
+    add(data: Float32Array, n: number): void {
+      err += encodeRows(codebook, data, n, codes, at, norms, at, sorted);
+      at += n;
+    },
+    result(): PqResult {
+      if (at !== rows) throw new Error(`${at} rows encoded, ${rows} announced`);
+      return {
+        codebook,
+        rows,
+        codes,
+        norms,
+        sampled,
+        mse: rows ? err / rows : 0,
+        trainSeconds: (t1 - t0) / 1000,
+        encodeSeconds: (performance.now() - t1) / 1000,
+        trainCpuSeconds: c1 - c0,
+        encodeCpuSeconds: cpuSeconds() - c1,
+      };
+    },
   };
+}
+
+/** Trains on a sample of all blocks, then encodes every row (blocks in order). */
+export function quantizeRows(blocks: readonly RowBlock[], dim: number, o: PqOptions & { even?: boolean } = {}): PqResult {
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const { codebook, sampled } = trainPq(blocks, dim, trainOptions(o));
+  const enc = pqEncoder(codebook, sampled, blocks.reduce((s, b) => s + b.rows, 0), o.qnorm, t0, c0);
+  for (const b of blocks) enc.add(b.data, b.rows);
+  return enc.result();
 }
 
 /** fastText's norm quantization: 256 levels (1-dim k-means) and each row's level. */

@@ -98,28 +98,46 @@ function sq(b: Float32Array, o: number, dim: number): number {
   return s;
 }
 
+/**
+ * Rows of [0, total) drawn for a training sample of `want` (selection sampling: one draw per row,
+ * in row order, until the sample is full; ascending, exact size).
+ */
+export function selectRows(total: number, want: number, random: () => number): Int32Array {
+  const ids = new Int32Array(Math.min(total, want));
+  let got = 0;
+  for (let seen = 0; seen < total && got < ids.length; seen++) {
+    if (random() * (total - seen) >= ids.length - got) continue;
+    ids[got++] = seen;
+  }
+  return ids;
+}
+
 export function trainPq(blocks: readonly RowBlock[], dim: number, o: PqTrainOptions = {}): PqTrainResult {
+  const random = seededRandom(o.seed ?? 1);
+  const total = blocks.reduce((s, b) => s + b.rows, 0);
+  const ids = selectRows(total, o.sample ?? 65536, random);
+  const sample = new Float32Array(ids.length * dim);
+  let k = 0;
+  let base = 0;
+  for (const b of blocks) {
+    for (; k < ids.length && ids[k]! < base + b.rows; k++) sample.set(b.data.subarray((ids[k]! - base) * dim, (ids[k]! - base + 1) * dim), k * dim);
+    base += b.rows;
+  }
+  return trainPqOnSample(sample, ids.length, dim, o, random);
+}
+
+/**
+ * The quantizer trained on `got` sampled rows (drawn by selectRows with `random`, which the
+ * k-means seeding goes on using); with `normalize` the rows are made unit length in place.
+ */
+export function trainPqOnSample(sample: Float32Array, got: number, dim: number, o: PqTrainOptions, random: () => number): PqTrainResult {
   const { nsubq, dsub, lastdsub } = pqShape(dim, o);
   const k = o.k ?? 256;
   if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`centroids per sub-quantizer must be 1 to 256, got ${k}`);
-  const random = seededRandom(o.seed ?? 1);
-  const total = blocks.reduce((s, b) => s + b.rows, 0);
-  const want = Math.min(total, o.sample ?? 65536);
-  // Sample rows without replacement (selection sampling: one pass, ascending, exact size).
-  const sample = new Float32Array(want * dim);
-  let got = 0;
-  let seen = 0;
-  for (const b of blocks) {
-    for (let r = 0; r < b.rows && got < want; r++, seen++) {
-      if (random() * (total - seen) >= want - got) continue;
-      const row = b.data.subarray(r * dim, (r + 1) * dim);
-      const dst = got * dim;
-      sample.set(row, dst);
-      if (o.normalize) {
-        const n = Math.sqrt(sq(sample, dst, dim));
-        if (n > 0) for (let j = 0; j < dim; j++) sample[dst + j] = sample[dst + j]! / n;
-      }
-      got++;
+  if (o.normalize) {
+    for (let dst = 0; dst < got * dim; dst += dim) {
+      const n = Math.sqrt(sq(sample, dst, dim));
+      if (n > 0) for (let j = 0; j < dim; j++) sample[dst + j] = sample[dst + j]! / n;
     }
   }
   const centroids = new Float32Array(dim * k);
