@@ -97,25 +97,27 @@ export class OutputFile {
     return undefined;
   }
 
+  /** write(), waiting for the flush when it made one (backpressure). */
+  async put(chunk: Uint8Array): Promise<void> {
+    const p = this.write(chunk);
+    if (p) await p;
+  }
+
   async flush(): Promise<void> {
     if (this.buffered === 0) return;
     const chunks = this.chunks;
+    const n = this.buffered;
+    this.chunks = [];
+    this.written += n;
+    this.buffered = 0;
     // Small chunks are joined into one write; a large chunk (a huge model's codes) is written from
     // the caller's array as it is, never copied into a concatenation.
-    let data: Uint8Array;
     if (chunks.length > 1 && this.fh && !this.compress && chunks.some((c) => c.length >= FLUSH_BYTES)) {
-      this.chunks = [];
-      const n = this.buffered;
-      this.written += n;
       this.diskBytes += n;
-      this.buffered = 0;
       for (const c of chunks) await this.writeFile(c);
       return;
     }
-    data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.buffered);
-    this.chunks = [];
-    this.written += this.buffered;
-    this.buffered = 0;
+    let data: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
     if (this.compress) data = zlib.gzipSync(data, { level: 6 });
     this.diskBytes += data.length;
     if (this.stdoutClosed) return;

@@ -43,11 +43,6 @@ function check(f: FtzInput): void {
   }
 }
 
-async function put(out: OutputFile, b: Uint8Array): Promise<void> {
-  const p = out.write(b);
-  if (p) await p;
-}
-
 /** Writes the whole model to `out` (the caller opens, then commits or aborts it); returns its size. */
 export async function writeFtz(out: OutputFile, f: FtzInput): Promise<{ bytes: number }> {
   check(f);
@@ -57,14 +52,14 @@ export async function writeFtz(out: OutputFile, f: FtzInput): Promise<{ bytes: n
   let headBytes = 0;
   for (const p of parts) {
     headBytes += p.length;
-    await put(out, p);
+    await out.put(p);
   }
   let floats = 0;
   for await (const block of f.output.blocks) {
     if (block.length % dim !== 0) throw new Error(`an output block of ${block.length} values is not whole rows of ${dim}`);
     floats += block.length;
     if (floats > f.output.rows * dim) throw new Error(`more output rows than the ${f.output.rows} announced`);
-    await put(out, new Uint8Array(block.buffer, block.byteOffset, block.length * 4));
+    await out.put(new Uint8Array(block.buffer, block.byteOffset, block.length * 4));
   }
   if (floats !== f.output.rows * dim) throw new Error(`${floats / dim} output rows written, ${f.output.rows} announced`);
   await out.flush();

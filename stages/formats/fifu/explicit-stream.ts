@@ -42,11 +42,6 @@ export interface StreamedSubwordFifuInput {
 /** Kept rows normalised and written at a time. */
 const WORD_BLOCK = 4096;
 
-async function put(out: OutputFile, b: Uint8Array): Promise<void> {
-  const p = out.write(b);
-  if (p) await p;
-}
-
 /** Writes the file; returns its size in bytes. */
 export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: StreamedSubwordFifuInput): Promise<number> {
   const { dim } = p;
@@ -79,7 +74,7 @@ export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: Strea
   head.push(w.result());
   let bytes = 0;
   for (const h of head) {
-    await put(out, h);
+    await out.put(h);
     bytes += h.length;
   }
   // n-gram entries: u32 length, bytes, u64 index, in blocks of about 1 MiB
@@ -93,7 +88,7 @@ export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: Strea
     if (row === next) next++;
     const need = 12 + b.length;
     if (at + need > block.length) {
-      await put(out, block.subarray(0, at));
+      await out.put(block.subarray(0, at));
       bytes += at;
       if (need > block.length) block = Buffer.alloc(need);
       else block = Buffer.alloc(block.length);
@@ -108,33 +103,33 @@ export async function writeExplicitSubwordFifuStreamed(out: OutputFile, p: Strea
     ngramBytes += b.length;
   });
   if (at > 0) {
-    await put(out, block.subarray(0, at));
+    await out.put(block.subarray(0, at));
     bytes += at;
   }
   if (count !== p.ngramCount || ngramBytes !== p.ngramBytes || next !== p.ngramRows) {
     throw new Error(`announced ${p.ngramCount} n-grams (${p.ngramBytes} bytes, ${p.ngramRows} rows), wrote ${count} (${ngramBytes} bytes, ${next} rows)`);
   }
   const prefix = encodeNdArrayPrefix(bytes, total, dim);
-  await put(out, prefix);
+  await out.put(prefix);
   bytes += prefix.length;
   // the kept words' unit rows, normalised block by block (the caller's vectors stay as they are)
   for (let s = 0; s < kept; s += WORD_BLOCK) {
     const n = Math.min(WORD_BLOCK, kept - s);
     const unit = p.vectors.slice(s * dim, (s + n) * dim);
     for (let r = 0; r < n; r++) norms[s + r] = ffNormalize(unit, r * dim, dim);
-    await put(out, f32Bytes(unit));
+    await out.put(f32Bytes(unit));
   }
   let rows = 0;
   await p.rows(async (b) => {
     if (b.length % dim !== 0) throw new Error(`a block of ${b.length} values is not whole rows of ${dim}`);
     rows += b.length / dim;
     if (rows > p.ngramRows) throw new Error(`more n-gram rows than the ${p.ngramRows} announced`);
-    await put(out, f32Bytes(b));
+    await out.put(f32Bytes(b));
   });
   if (rows !== p.ngramRows) throw new Error(`wrote ${rows} n-gram rows, ${p.ngramRows} announced`);
   bytes += total * dim * 4;
   const normsChunk = encodeNorms(bytes, norms);
-  await put(out, normsChunk);
+  await out.put(normsChunk);
   bytes += normsChunk.length;
   await out.flush();
   return bytes;

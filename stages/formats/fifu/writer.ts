@@ -43,11 +43,6 @@ function converter(policy: Utf8Policy = 'replace'): (w: string) => string {
   return policy === 'keep' ? (w) => w : canonicalWord;
 }
 
-async function put(out: OutputFile, b: Uint8Array): Promise<void> {
-  const p = out.write(b);
-  if (p) await p;
-}
-
 /**
  * Header + optional Metadata + vocabulary + NdArray prefix; returns the bytes and where row 0 lands.
  * With `storage`, the whole QuantizedArray chunk instead of the NdArray prefix (dataStart: its end).
@@ -144,7 +139,7 @@ export class FifuWriter {
       const { prefix, dataStart } = w.prefix();
       w.prefixLength = prefix.length;
       w.dataStart = dataStart;
-      await put(out, prefix);
+      await out.put(prefix);
     } else if (out.target === '-' && !opts.quantizer) {
       throw new OutputError('writing finalfusion to standard output needs the word list before the rows', { file: 'standard output' });
     }
@@ -210,7 +205,7 @@ export class FifuWriter {
         this.held = grown;
       }
       this.held.set(rows.subarray(0, k * dim), this.outRows * dim);
-    } else if (k) await put(this.out, f32Bytes(rows.subarray(0, k * dim)));
+    } else if (k) await this.out.put(f32Bytes(rows.subarray(0, k * dim)));
     this.outRows += k;
   }
 
@@ -237,12 +232,12 @@ export class FifuWriter {
       const storage = await this.opts.quantizer!(this.held.subarray(0, this.outRows * dim), this.outRows, dim);
       const { prefix } = filePrefix(metadata, encodeSimpleVocab(this.words), ChunkId.SimpleVocab, this.words.length, dim, !!norms, storage);
       this.held = undefined;
-      await put(this.out, prefix);
+      await this.out.put(prefix);
       let total = prefix.length;
       if (norms) {
         const chunk = encodeNorms(total, norms);
         total += chunk.length;
-        await put(this.out, chunk);
+        await this.out.put(chunk);
       }
       await this.out.flush();
       return { bytes: total, rows: this.outRows, dropped: this.dropped };
@@ -254,7 +249,7 @@ export class FifuWriter {
     if (norms) {
       const chunk = encodeNorms(normsAt, norms);
       total += chunk.length;
-      await put(this.out, chunk);
+      await this.out.put(chunk);
     }
     if (head.prefix) await this.out.replacePrefix(this.keep ? this.prefixLength : 0, head.prefix);
     await this.out.flush();
@@ -419,25 +414,25 @@ async function writeExplicitFile(
     if (written !== total || at !== all.length) throw new Error(`wrote ${written} rows, the vocabulary needs ${total}`);
     const storage = await p.quantizer(all, total, p.dim);
     const { prefix } = filePrefix(p.metadata, vocab, ChunkId.ExplicitSubwordVocab, total, p.dim, !!p.wordNorms, storage);
-    await put(out, prefix);
+    await out.put(prefix);
     let bytes = prefix.length;
     if (p.wordNorms) {
       const chunk = encodeNorms(bytes, p.wordNorms);
       bytes += chunk.length;
-      await put(out, chunk);
+      await out.put(chunk);
     }
     await out.flush();
     return bytes;
   }
   const { prefix, dataStart } = filePrefix(p.metadata, vocab, ChunkId.ExplicitSubwordVocab, total, p.dim, !!p.wordNorms);
-  await put(out, prefix);
-  const written = await rows(async (block) => put(out, f32Bytes(block)));
+  await out.put(prefix);
+  const written = await rows(async (block) => out.put(f32Bytes(block)));
   if (written !== total) throw new Error(`wrote ${written} rows, the vocabulary needs ${total}`);
   let bytes = dataStart + total * p.dim * 4;
   if (p.wordNorms) {
     const chunk = encodeNorms(bytes, p.wordNorms);
     bytes += chunk.length;
-    await put(out, chunk);
+    await out.put(chunk);
   }
   await out.flush();
   return bytes;
