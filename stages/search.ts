@@ -406,7 +406,8 @@ export class NearestSearch {
   /**
    * On the first queries: the smallest breadth whose agreement with exact search reaches
    * 1 - (1 - minAgreement) / 2; under auto, exact search instead when the index is not
-   * CALIBRATION_GAIN times cheaper per query (CPU time of all threads) or never agrees enough.
+   * CALIBRATION_GAIN (IVF: CALIBRATION_GAIN_IVF) times cheaper per query (CPU time of all threads)
+   * or never agrees enough.
    */
   private async calibrate(queries: Float32Array, n: number): Promise<void> {
     const c = Math.min(n, CALIBRATION_ROWS);
@@ -451,7 +452,8 @@ export class NearestSearch {
       tried.push({ [name]: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
       if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= limit) break;
     }
-    if (this.choice.requested === 'auto' && agreement >= target && lost <= CALIBRATION_MAX_LOST) {
+    const reached = agreement >= target && lost <= CALIBRATION_MAX_LOST;
+    if (this.choice.requested === 'auto' && reached) {
       // the chosen breadth timed once more, the lower time kept: a single timing of a few tens of
       // milliseconds can include compiling a code path first used at that breadth
       t = cpu();
@@ -464,7 +466,7 @@ export class NearestSearch {
     this.calibration = { rows: c, target, max_lost: CALIBRATION_MAX_LOST, [name]: ef, agreement, mean_cosine_lost: lost, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
     const line = `calibrated on ${c} rows: ${name} ${ef} agrees on ${(agreement * 100).toFixed(1)}% (mean cosine lost ${lost.toFixed(5)}) at ${gain.toFixed(1)}x the speed of exact search`;
     const needGain = this.ivf ? CALIBRATION_GAIN_IVF : CALIBRATION_GAIN;
-    if (this.choice.requested === 'auto' && (agreement < target || lost > CALIBRATION_MAX_LOST || gain < needGain)) {
+    if (this.choice.requested === 'auto' && (!reached || gain < needGain)) {
       await this.dropIndex();
       this.sampleQ = new Float32Array(0);
       this.sampleIdx = new Int32Array(0);
