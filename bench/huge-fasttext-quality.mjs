@@ -14,10 +14,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cosine, dist, ROOT } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { openSource, openModel, openLookup } = await import(path.join(ROOT, 'dist', 'index.js'));
+const { openSource, openModel, openLookup } = await dist('index.js');
 
 const [original, keepArg, sampleArg, ...outputs] = process.argv.slice(2);
 if (!original || !keepArg || !sampleArg || !outputs.length) {
@@ -91,16 +90,6 @@ async function fifuVectors(file) {
     if (r.source[i] !== 0) m.set(w, Float64Array.from(r.vectors.subarray(i * dim, (i + 1) * dim)));
   });
   return m;
-}
-
-function cosine(a, b) {
-  let ab = 0, aa = 0, bb = 0;
-  for (let k = 0; k < a.length; k++) {
-    ab += a[k] * b[k];
-    aa += a[k] * a[k];
-    bb += b[k] * b[k];
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 const t0 = Date.now();
