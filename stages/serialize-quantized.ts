@@ -39,6 +39,7 @@ import { rowWeight } from './assign.js';
 import { FastTextModel, writeFtz, KSUB, type FastTextArgs } from './formats/fasttext/index.js';
 import { IntList } from './formats/fasttext/indexer.js';
 import { FifuRowWriter, FifuWriter, toToml, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from './formats/fifu/index.js';
+import { cosineRows } from './kernels/ngram-sum.js';
 import { openLookup } from './lookup/index.js';
 import { checkPqOptions, cpuSeconds, decodeOne, encodeOne, normCodesFor, quantizeNorms, quantizeRows, sortedCodebook, type PqOptions, type PqResult } from './pq-quantize.js';
 import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
@@ -491,7 +492,7 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
         stats.missing++;
         continue;
       }
-      const c = cosine(group.vectors, r.vectors, i * dim, dim);
+      const c = cosineRows(group.vectors, i * dim, r.vectors, i * dim, dim);
       const w = group.weights[i]!;
       (keptWords.has(group.words[i]!) || !kept ? stats.kept : stats.pruned).add(c, w);
       stats.all.add(c, w);
@@ -530,16 +531,3 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
 const VERIFY_GROUP = 8192;
 /** Reader budget of the written model in `verify`. */
 const VERIFY_LOOKUP_BYTES = 128 * 2 ** 20;
-
-/** Cosine of row o..o+dim of a and b (0 when either is zero). Cost: 3 x dim. */
-function cosine(a: Float32Array, b: Float32Array, o: number, dim: number): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let d = o; d < o + dim; d++) {
-    ab += a[d]! * b[d]!;
-    aa += a[d]! * a[d]!;
-    bb += b[d]! * b[d]!;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
