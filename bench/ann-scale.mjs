@@ -87,7 +87,7 @@ await pool.close();
 for (const cells of cellsList) {
   pool = new NearestPool(table, keep, dim, threads, false, ivfBytes(dim, cells, threads + 1));
   t = cpu();
-  const setup = buildIvf(pool.simdTable.memory, pool.simdTable.layout, threads + 1, { cells, seed: 1 });
+  const setup = await buildIvf(pool.simdTable.memory, pool.simdTable.layout, threads + 1, { cells, seed: 1, runner: pool.ivfBuildRunner() });
   await pool.attachIvf(setup);
   const build = cpu() - t;
   const sizes = Array.from({ length: cells }, (_, c) => setup.cellStart[c + 1] - setup.cellStart[c]);

@@ -8,8 +8,8 @@
  *
  * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries (over as
  * many batches as it takes, or all the queries expected when fewer) are answered exactly and kept;
- * on them the search breadth (IVF: cells probed, doubling from 1; HNSW: ef, doubling
- * from 16) grows until the index agrees with exact
+ * on them the search breadth (IVF: cells probed, from the fewest that reach the exact answers' cells
+ * often enough, by half; HNSW: ef, doubling from 16) grows until the index agrees with exact
  * search on at least 1 - (1 - minAgreement) / 2 of them and loses at most CALIBRATION_MAX_LOST of
  * mean cosine (unless `probes` / `ef` is given). Under `auto`, it
  * also times both ways on those rows and goes exact when the index is not CALIBRATION_GAIN
@@ -65,8 +65,12 @@ export const SEARCH_DEFAULTS = { verifySample: 2000, minAgreement: 0.98, candida
 /** Calibration: queries answered both ways, the breadths tried, the speed-up auto requires. */
 export const CALIBRATION_ROWS = 1024;
 export const CALIBRATION_EF = [16, 32, 64, 128, 256, 512] as const;
-/** IVF: the probes tried (up to the number of cells). */
-export const CALIBRATION_PROBES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] as const;
+/**
+ * IVF: the first probes tried are the fewest that reach the cell of the exact answer for the target
+ * share of the calibration rows (so the agreement is met at once); while the mean cosine lost is
+ * still too high, the probes grow by this factor.
+ */
+export const CALIBRATION_WIDEN = 1.5;
 export const CALIBRATION_GAIN = 2;
 /**
  * ... for the IVF index: its build is a small k-means and it needs no copy of the table, so less
@@ -258,7 +262,7 @@ export class NearestSearch {
     this.random = rng(o.seed);
     this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
     this.ef = Math.max(opts.ef ?? CALIBRATION_EF[0], this.k);
-    this.probes = opts.probes ?? CALIBRATION_PROBES[0];
+    this.probes = opts.probes ?? 1;
     this.expected = Math.max(1, o.queries);
     this.calibQ = new Float32Array(choice.mode === 'approx' ? Math.min(CALIBRATION_ROWS, this.expected) * pool.dim : 0);
     this.log = o.log ?? (() => undefined);
@@ -277,7 +281,7 @@ export class NearestSearch {
       if (ivf && pool.simdTable) {
         const t = performance.now();
         const simd = pool.simdTable;
-        s.ivf = buildIvf(simd.memory, simd.layout, o.threads + 1, { cells, seed: o.seed });
+        s.ivf = await buildIvf(simd.memory, simd.layout, o.threads + 1, { cells, seed: o.seed, runner: pool.ivfBuildRunner() });
         await pool.attachIvf(s.ivf);
         s.buildSeconds = (performance.now() - t) / 1000;
       } else if (choice.mode === 'approx') {
@@ -424,11 +428,20 @@ export class NearestSearch {
     let t = cpu();
     const exact = this.pool.searchHere(q, c);
     const exactCpu = cpu() - t;
+    const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
+    let breadths: readonly number[] = CALIBRATION_EF;
+    if (this.ivf) {
+      // IVF: the fewest probes that reach the exact row's cell for the target share of the rows
+      // (cheap: the centroid dots), then wider by half while the cosine lost is too high
+      const need = this.pool.ivfProbesToReach(q, c, exact.index).sort();
+      let p = Math.min(limit, Math.max(1, need[Math.max(0, Math.ceil(target * c) - 1)] ?? 1));
+      const list = [p];
+      while (p < limit) list.push((p = Math.min(limit, Math.ceil(p * CALIBRATION_WIDEN))));
+      breadths = list;
+    }
     const perm = this.ivf?.perm;
     if (perm) for (let i = 0; i < c; i++) if (exact.index[i]! >= 0) exact.index[i] = perm[exact.index[i]!]!;
     this.calibExact = exact;
-    const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
-    const breadths: readonly number[] = this.ivf ? [...(CALIBRATION_PROBES as readonly number[]).filter((p) => p < limit), limit] : CALIBRATION_EF;
     let ef = 0;
     let agreement = 0;
     let lost = 0;

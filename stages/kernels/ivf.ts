@@ -18,7 +18,7 @@
  */
 import { addToSums, sumsToUnit } from './centroid-sums.js';
 import { dotsModule } from './dots-simd.js';
-import { nearestOnce, paddedDim, simdModule, type SimdLayout } from './nearest-simd.js';
+import { paddedDim, simdModule, type SimdLayout } from './nearest-simd.js';
 import { mulberry32 } from './random.js';
 import { instantiate, type WasmMemory } from './wasm.js';
 
@@ -87,6 +87,29 @@ export function ivfLayout(simd: SimdLayout, cells: number, slots: number): IvfLa
   return layout;
 }
 
+/** Byte offsets of one slot's areas: queries, centroid dots, gathered queries and their answers, answers. */
+interface SlotAreas {
+  q: number;
+  dotsAt: number;
+  gather: number;
+  goi: number;
+  gos: number;
+  ai: number;
+  as: number;
+}
+
+function slotAreas(layout: IvfLayout, slot: number): SlotAreas {
+  const { d, cells, slotBase, slotBytes } = layout;
+  const q = slotBase + slot * slotBytes;
+  const dotsAt = q + align64(IVF_QUERIES * d * 4);
+  const gather = dotsAt + align64(IVF_DOT_QUERIES * round4(cells) * 4);
+  const goi = gather + align64(IVF_GATHER * d * 4);
+  const gos = goi + IVF_GATHER * 4;
+  const ai = gos + IVF_GATHER * 4;
+  const as = ai + IVF_QUERIES * 4;
+  return { q, dotsAt, gather, goi, gos, ai, as };
+}
+
 /** What a thread needs to search: the layout, cell boundaries and the permutation (position -> original row). */
 export interface IvfSetup {
   layout: IvfLayout;
@@ -137,16 +160,20 @@ export class IvfSearcher {
     this.bestRow = new Int32Array(IVF_QUERIES);
   }
 
-  private areas(slot: number) {
-    const { d, cells, slotBase, slotBytes } = this.setup.layout;
-    const q = slotBase + slot * slotBytes;
-    const dotsAt = q + align64(IVF_QUERIES * d * 4);
-    const gather = dotsAt + align64(IVF_DOT_QUERIES * round4(cells) * 4);
-    const goi = gather + align64(IVF_GATHER * d * 4);
-    const gos = goi + IVF_GATHER * 4;
-    const ai = gos + IVF_GATHER * 4;
-    const as = ai + IVF_QUERIES * 4;
-    return { q, dotsAt, gather, goi, gos, ai, as };
+  private areas(slot: number): SlotAreas {
+    return slotAreas(this.setup.layout, slot);
+  }
+
+  /**
+   * Build step (buildIvf): the nearest centroid (in the centroid area) of each of the n rows in the
+   * slot's gather area, into the slot's gathered answers. Needs only the setup's layout.
+   */
+  centroidNearest(slot: number, n: number): void {
+    const { d, cells, centroidBase } = this.setup.layout;
+    const A = this.areas(slot);
+    this.i32.fill(-1, A.goi >> 2, (A.goi >> 2) + n);
+    this.f32.fill(-Infinity, A.gos >> 2, (A.gos >> 2) + n);
+    this.near.nearest(A.gather, n, centroidBase, cells, d, A.goi, A.gos);
   }
 
   /** Copies queries [q0, q0 + n) (unpadded, n <= IVF_QUERIES) into the slot, zero-padded to 4 rows. */
@@ -162,6 +189,48 @@ export class IvfSearcher {
     const { ai, as } = this.areas(slot);
     outIndex.set(this.i32.subarray(ai >> 2, (ai >> 2) + n), at);
     outScore.set(this.f32.subarray(as >> 2, (as >> 2) + n), at);
+  }
+
+  /**
+   * For the slot's n queries (put), the probes `run` needs to reach position pos[at + i] of the
+   * cell-ordered table: 1 + the cells scoring above that position's cell + the lower cells scoring
+   * the same (`run` takes ties in cell order). Written to out[at + i].
+   * Cost: 2 x dim x cells flops per query (the centroid dots) + cells comparisons.
+   */
+  probesToReach(slot: number, n: number, pos: Int32Array, out: Int32Array, at = 0): void {
+    const { cells, centroidBase } = this.setup.layout;
+    const { cellStart } = this.setup;
+    const A = this.areas(slot);
+    const nc4 = round4(cells);
+    const stride = this.setup.layout.d * 4;
+    const f32 = this.f32;
+    for (let q0 = 0; q0 < n; q0 += IVF_DOT_QUERIES) {
+      const m = Math.min(IVF_DOT_QUERIES, n - q0);
+      this.dots.dots(A.q + q0 * stride, round4(m), centroidBase, nc4, this.setup.layout.d, A.dotsAt, nc4);
+      for (let i = 0; i < m; i++) {
+        const o = (A.dotsAt >> 2) + i * nc4;
+        const p = pos[at + q0 + i]!;
+        if (p < 0) {
+          out[at + q0 + i] = 1;
+          continue;
+        }
+        // the cell holding position p: the last cell starting at or before it
+        let lo = 0;
+        let hi = cells - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >>> 1;
+          if (cellStart[mid]! <= p) lo = mid;
+          else hi = mid - 1;
+        }
+        const s = f32[o + lo]!;
+        let rank = 1;
+        for (let c = 0; c < cells; c++) {
+          const t = f32[o + c]!;
+          if (t > s || (t === s && c < lo)) rank++;
+        }
+        out[at + q0 + i] = rank;
+      }
+    }
   }
 
   /** Searches the slot's n queries in their `probes` best cells; answers stay in the slot (take). */
@@ -267,7 +336,7 @@ export class IvfSearcher {
 
   private readonly gatherQuery = new Int32Array(IVF_GATHER);
 
-  private flushGather(A: ReturnType<IvfSearcher['areas']>, runs: number[], filled: number, ai: number, as: number): void {
+  private flushGather(A: SlotAreas, runs: number[], filled: number, ai: number, as: number): void {
     const { d } = this.setup.layout;
     const { cellStart, perm } = this.setup;
     const stride = d * 4;
@@ -306,6 +375,12 @@ function rng(seed: number): () => number {
   return mulberry32((seed ^ 0x1f1f1f1f) >>> 0);
 }
 
+/**
+ * Runs `IvfSearcher.centroidNearest(slot, n)` for the build on the thread that owns `slot`
+ * (NearestPool: worker i owns slot i + 1); resolves once the slot's answers are written.
+ */
+export type CentroidNearestRunner = (slot: number, n: number, layout: IvfLayout) => Promise<void>;
+
 export interface IvfBuildOptions {
   cells: number;
   seed: number;
@@ -313,18 +388,25 @@ export interface IvfBuildOptions {
   steps?: number;
   /** Sampled rows per cell for training (default IVF_SAMPLE_PER_CELL, at least IVF_MIN_SAMPLE). */
   samplePerCell?: number;
+  /**
+   * Where the nearest-centroid steps run: IVF_GATHER rows in each of `slots` at a time, through
+   * `run` (the pool's workers). Default: slot 0 on the calling thread. The result is the same.
+   */
+  runner?: { slots: readonly number[]; run: CentroidNearestRunner };
 }
 
 /**
  * Trains the cells on the padded unit rows of `memory` (layout `simd`), writes the centroids into the
  * IVF area and permutes the table in place into cell order. Returns what every searching thread
- * needs. Cost: steps x 2 x sample x cells x dim + 2 x rows x cells x dim flops (one thread).
+ * needs. Cost: steps x 2 x sample x cells x dim + 2 x rows x cells x dim flops, spread over the
+ * runner's slots (the calling thread only gathers rows and sums them).
  */
-export function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: number, o: IvfBuildOptions): IvfSetup {
+export async function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: number, o: IvfBuildOptions): Promise<IvfSetup> {
   const { rows, dim, d } = simd;
   const cells = Math.max(1, Math.min(o.cells, rows));
   const layout = ivfLayout(simd, cells, slots);
   const f32 = new Float32Array(memory.buffer);
+  const i32 = new Int32Array(memory.buffer);
   const random = rng(o.seed);
   // seeded sample of distinct rows (partial Fisher-Yates over row numbers), sorted for locality
   const S = Math.min(rows, Math.max(cells, cells * (o.samplePerCell ?? IVF_SAMPLE_PER_CELL), IVF_MIN_SAMPLE));
@@ -340,29 +422,51 @@ export function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: number, o:
   const cent = new Float32Array(cells * dim);
   for (let c = 0; c < cells; c++) cent.set(f32.subarray(ids[c]! * d, ids[c]! * d + dim), c * dim);
   const sample = ids.subarray(0, S).sort();
-  const chunk = 4096;
+  // the centroids in the memory (padded rows, zero rows up to a multiple of 4), where the kernel reads them
+  const cb = layout.centroidBase >> 2;
+  const storeCentroids = () => {
+    f32.fill(0, cb, cb + round4(cells) * d);
+    for (let c = 0; c < cells; c++) f32.set(cent.subarray(c * dim, (c + 1) * dim), cb + c * d);
+  };
+  const here = o.runner ? undefined : new IvfSearcher(memory, { layout, cellStart: new Int32Array(cells + 1), perm: new Int32Array(0) });
+  const use = o.runner?.slots ?? [0];
+  const run: CentroidNearestRunner = o.runner?.run ?? (async (slot, n) => here!.centroidNearest(slot, n));
+  const chunk = IVF_GATHER * use.length;
   const buf = new Float32Array(Math.min(chunk, rows) * dim);
   const bi = new Int32Array(chunk);
   const bs = new Float32Array(chunk);
-  /** Nearest centroid of rows list[a, a + n) (n <= chunk), rows copied unpadded into buf. */
-  const assign = (list: ArrayLike<number>, a: number, n: number) => {
-    for (let r = 0; r < n; r++) {
-      const x = list[a + r]! * d;
-      buf.set(f32.subarray(x, x + dim), r * dim);
+  /** Nearest centroid of rows list[a, a + n) (n <= chunk; the rows a + r without a list), rows copied unpadded into buf. */
+  const assign = async (list: Int32Array | null, a: number, n: number) => {
+    const jobs: Promise<void>[] = [];
+    for (let k = 0, r0 = 0; r0 < n; k++, r0 += IVF_GATHER) {
+      const len = Math.min(IVF_GATHER, n - r0);
+      const A = slotAreas(layout, use[k]!);
+      for (let r = 0; r < len; r++) {
+        const x = (list ? list[a + r0 + r]! : a + r0 + r) * d;
+        f32.copyWithin((A.gather >> 2) + r * d, x, x + d);
+        buf.set(f32.subarray(x, x + dim), (r0 + r) * dim);
+      }
+      jobs.push(
+        run(use[k]!, len, layout).then(() => {
+          bi.set(i32.subarray(A.goi >> 2, (A.goi >> 2) + len), r0);
+          bs.set(f32.subarray(A.gos >> 2, (A.gos >> 2) + len), r0);
+        }),
+      );
     }
-    nearestAny(buf, n, cent, cells, dim, bi, bs);
+    await Promise.all(jobs);
   };
   const sums = new Float64Array(cells * dim);
   const mass = new Float64Array(cells);
   const steps = o.steps ?? IVF_STEPS;
   for (let step = 0; step < steps; step++) {
+    storeCentroids();
     sums.fill(0);
     mass.fill(0);
     let worst = -1;
     let worstScore = Infinity;
     for (let a = 0; a < S; a += chunk) {
       const n = Math.min(chunk, S - a);
-      assign(sample, a, n);
+      await assign(sample, a, n);
       addToSums(sums, mass, buf, n, dim, bi);
       for (let r = 0; r < n; r++) {
         if (bs[r]! < worstScore) {
@@ -380,17 +484,13 @@ export function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: number, o:
     }
   }
   // every row to its cell
+  storeCentroids();
   const cellOf = new Int32Array(rows);
   for (let a = 0; a < rows; a += chunk) {
     const n = Math.min(chunk, rows - a);
-    for (let r = 0; r < n; r++) buf.set(f32.subarray((a + r) * d, (a + r) * d + dim), r * dim);
-    nearestAny(buf, n, cent, cells, dim, bi, bs);
+    await assign(null, a, n);
     cellOf.set(bi.subarray(0, n), a);
   }
-  // centroids into the memory (padded rows, zero rows up to a multiple of 4)
-  const cb = layout.centroidBase >> 2;
-  f32.fill(0, cb, cb + round4(cells) * d);
-  for (let c = 0; c < cells; c++) f32.set(cent.subarray(c * dim, (c + 1) * dim), cb + c * d);
   // cell order (stable), then the table permuted in place
   const cellStart = new Int32Array(cells + 1);
   for (let r = 0; r < rows; r++) cellStart[cellOf[r]! + 1]!++;
@@ -432,10 +532,6 @@ function permuteRows(f32: Float32Array, d: number, src: Int32Array): void {
       j = k;
     }
   }
-}
-
-function nearestAny(q: Float32Array, nq: number, t: Float32Array, nt: number, dim: number, idx: Int32Array, sc: Float32Array): void {
-  if (!nearestOnce(q, nq, t, nt, dim, idx, sc)) throw new Error('ivf: WebAssembly SIMD kernel unavailable');
 }
 
 /** Above this many probes a query's best cells are found by selection instead of insertion. */

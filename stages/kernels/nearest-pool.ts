@@ -7,7 +7,7 @@
  * thread count. Memory: the padded table plus about 1.3 MB of scratch per thread at 300 dims.
  */
 import { workerUrl } from '../../pipeline/workers.js';
-import { IVF_QUERIES, IvfSearcher, type IvfSetup } from './ivf.js';
+import { IVF_QUERIES, IvfSearcher, type IvfBuildOptions, type IvfLayout, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
 import { SimdTable, SLOT_QUERIES, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
@@ -79,6 +79,19 @@ export class NearestPool {
     await Promise.all(Array.from({ length: this.workers.size }, (_, i) => this.queued(i, () => this.post(i, { ivf: setup ?? null, n: 0 }))));
   }
 
+  /**
+   * For buildIvf (options.runner): the build's nearest-centroid steps on the workers (worker i
+   * owns slot i + 1); undefined without workers (the build then runs on the calling thread).
+   */
+  ivfBuildRunner(): IvfBuildOptions['runner'] {
+    const w = this.workers.size;
+    if (w === 0 || !this.simd) return undefined;
+    return {
+      slots: Array.from({ length: w }, (_, i) => i + 1),
+      run: (slot, n, layout) => this.queued(slot - 1, () => this.post(slot - 1, { build: layout, n })).then(() => undefined),
+    };
+  }
+
   /** `searchIvf` on the calling thread (slot 0; for timings free of other threads' work). */
   searchIvfHere(queries: Float32Array, n: number, probes: number): NearestResult {
     const ivf = this.ivf;
@@ -92,6 +105,22 @@ export class NearestPool {
       ivf.take(0, c, index, score, q0);
     }
     return { index, score };
+  }
+
+  /**
+   * For each of `n` unit queries, the probes the attached index needs to reach position pos[i] of
+   * its cell-ordered table (IvfSearcher.probesToReach), on the calling thread.
+   */
+  ivfProbesToReach(queries: Float32Array, n: number, pos: Int32Array): Int32Array {
+    const ivf = this.ivf;
+    if (!ivf) throw new Error('ivf: no index attached');
+    const out = new Int32Array(n);
+    for (let q0 = 0; q0 < n; q0 += IVF_QUERIES) {
+      const c = Math.min(IVF_QUERIES, n - q0);
+      ivf.put(0, queries, q0, c);
+      ivf.probesToReach(0, c, pos, out, q0);
+    }
+    return out;
   }
 
   /**
@@ -237,7 +266,7 @@ export class NearestPool {
     return this.post(i, { queries, n }, [queries.buffer as ArrayBuffer]);
   }
 
-  private post(i: number, msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
+  private post(i: number, msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
     return this.workers.call(i, msg, transfer);
   }
 

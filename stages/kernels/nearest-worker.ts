@@ -5,7 +5,7 @@
  * heap). TypeScript kernel: queries come in the message and answers go back transferred.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { IvfSearcher, type IvfSetup } from './ivf.js';
+import { IvfSearcher, type IvfLayout, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
 import type { NearestWorkerData } from './nearest-pool.js';
 import { SimdTable } from './nearest-simd.js';
@@ -14,9 +14,22 @@ const data = workerData as NearestWorkerData;
 const simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
 /** The inverted-file index in the same memory (ivf.ts), once the pool attaches one. */
 let ivf: IvfSearcher | undefined;
+/** The index being built (buildIvf's nearest-centroid steps run here too): its layout only. */
+let building: IvfSearcher | undefined;
 
-parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null }) => {
+parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout }) => {
+  if (m.build) {
+    if (data.kind !== 'simd') throw new Error('ivf: needs the WebAssembly SIMD kernel');
+    const l = m.build;
+    if (building?.setup.layout.centroidBase !== l.centroidBase || building.setup.layout.cells !== l.cells) {
+      building = new IvfSearcher(data.memory, { layout: l, cellStart: new Int32Array(l.cells + 1), perm: new Int32Array(0) });
+    }
+    building.centroidNearest(data.slot, m.n);
+    parentPort!.postMessage({ id: m.id });
+    return;
+  }
   if (m.ivf !== undefined) {
+    building = undefined;
     ivf = m.ivf && data.kind === 'simd' ? new IvfSearcher(data.memory, m.ivf) : undefined;
     parentPort!.postMessage({ id: m.id });
     return;
