@@ -7,7 +7,7 @@ DATA=${BENCH_DATA:-$BENCH_DIR/data}
 SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
 mkdir -p "$DATA"
 RESULTS=${RESULTS:-$DATA/results.tsv}
-PP="node $ROOT/dist/cli/main.js"
+PP="node $ROOT/dist/bundle/main.js"   # the installed program (package.json "bin")
 
 measure() {
   local name=$1; shift

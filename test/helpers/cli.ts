@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ROOT } from './fixtures.js';
 
 export const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** The same program bundled into one file per entry (package.json "bundle"; the installed `prune-pipe`). */
+export const BUNDLED_CLI = path.join(ROOT, 'dist/bundle/main.js');
 
 export interface CliResult {
   code: number;
@@ -11,8 +13,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: Buffer | string; cwd?: string; env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+export function runCli(args: string[], opts: { input?: Buffer | string; cwd?: string; env?: Record<string, string>; cli?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [opts.cli ?? CLI, ...args], {
     input: opts.input,
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
