@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { installSignalHandlers } from '../pipeline/cleanup.js';
-import { OutputClosedError, PruneError } from '../pipeline/errors.js';
+import { OutputClosedError, PruneError, UsageError } from '../pipeline/errors.js';
 import { pruneCommand } from './commands/prune.js';
 import { inspectCommand } from './commands/inspect.js';
 import { convertCommand } from './commands/convert.js';
@@ -20,7 +20,6 @@ export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
   // A closed standard output is reported through the failed write; do not crash on the event.
   process.stdout.on('error', () => undefined);
-  let code = 0;
   const cli = yargs(argv)
     .scriptName('prune-pipe')
     .usage('$0 <command> [options]\n\nPrune word-embedding models by streaming: keep N vectors, map every other word to one of them.')
@@ -41,8 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`prune-pipe: ${msg}\nRun 'prune-pipe --help' for usage.\n`);
-      code = 2;
+      // thrown, not only printed: yargs would otherwise go on to run the command's handler
+      throw new UsageError(`${msg}\nRun 'prune-pipe --help' for usage.`);
     })
     .help()
     .version();
@@ -51,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e);
   }
-  return code || (process.exitCode as number | undefined) || 0;
+  return (process.exitCode as number | undefined) || 0;
 }
 
 export function reportError(e: unknown): number {

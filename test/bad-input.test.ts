@@ -102,6 +102,20 @@ describe('options and output', () => {
     expect(fs.existsSync(path.join(dir, 'k0.txt'))).toBe(false);
   });
 
+  it('a command line yargs refuses stops there: exit 2 with the reason, the command never runs', () => {
+    // convert takes its output as a positional; `-o` is unknown and the output is missing
+    const out = path.join(dir, 'conv.bin');
+    const r = runCli(['convert', model, '-o', out, '--to', 'w2v-bin']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^prune-pipe: Not enough non-option arguments: got 1, need at least 2\nRun 'prune-pipe --help' for usage\.\n$/);
+    expect(fs.existsSync(out)).toBe(false);
+    const u = runCli(['prune', model, '-o', path.join(dir, 'u.txt'), '--keep', '2', '--bogus-option']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/Unknown argument: bogus-option/);
+    expect(u.stderr).not.toMatch(/internal error/);
+    expect(fs.existsSync(path.join(dir, 'u.txt'))).toBe(false);
+  });
+
   it('--keep >= rows keeps everything and says so', () => {
     const out = path.join(dir, 'all.txt');
     const r = runCli(['prune', model, '-o', out, '--keep', '10']);
