@@ -9,12 +9,12 @@
  */
 import { UsageError } from '../pipeline/errors.js';
 import { decodeRows } from './kernels/pq-decode.js';
-import { encodeRows, sortedCodebook } from './kernels/pq-encode.js';
-import { nearestCentroidsSorted, sortCentroids, type SortedCentroids } from './kernels/pq-nearest-sorted.js';
+import { codebookIndex, encodeRows, type SubspaceSearch } from './kernels/pq-encode.js';
+import { nearestCentroidsSorted, sortCentroids } from './kernels/pq-nearest-sorted.js';
 import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type PqTrainOptions, type RowBlock } from './kernels/pq-train.js';
 
-export type { PqCodebook, RowBlock, SortedCentroids };
-export { sortedCodebook };
+export type { PqCodebook, RowBlock, SubspaceSearch };
+export { codebookIndex };
 
 export interface PqOptions {
   /** k-means++ candidates per centroid (default 1: plain k-means++). */
@@ -106,12 +106,12 @@ export function pqEncoder(codebook: PqCodebook, sampled: number, rows: number, q
   const c1 = cpuSeconds();
   const codes = new Uint8Array(rows * codebook.nsubq);
   const norms = qnorm ? new Float32Array(rows) : undefined;
-  const sorted = sortedCodebook(codebook);
+  const index = codebookIndex(codebook);
   let at = 0;
   let err = 0;
   return {
     add(data: Float32Array, n: number): void {
-      err += encodeRows(codebook, data, n, codes, at, norms, at, sorted);
+      err += encodeRows(codebook, data, n, codes, at, norms, at, index);
       at += n;
     },
     result(): PqResult {
@@ -157,10 +157,10 @@ export function normCodesFor(levels: Float32Array, norms: Float32Array): Uint8Ar
 
 /**
  * Re-encodes one row (e.g. a corrected word row) in place of code row `row` (its norm to
- * norms[row] with qnorm); `sorted` is sortedCodebook(cb), made once for many calls.
+ * norms[row] with qnorm); `index` is codebookIndex(cb), made once for many calls.
  */
-export function encodeOne(cb: PqCodebook, sorted: SortedCentroids[], v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
-  encodeRows(cb, v, 1, codes, row, norms, row, sorted);
+export function encodeOne(cb: PqCodebook, index: SubspaceSearch[], v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
+  encodeRows(cb, v, 1, codes, row, norms, row, index);
 }
 
 /** Decoded row `row` into out[o ..] (alpha: its norm or norm level, 1 without). */

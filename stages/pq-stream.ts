@@ -5,8 +5,8 @@
  *
  * quantizeRows trains on a selection sample (one seeded random draw per row, in row order, until
  * the sample is full) and encodes every row in order. Here the same draws (selectRows, same
- * generator) say which rows the sample takes, those rows are read, training goes on with that
- * generator on them (trainPqOnSample), and the rows are then encoded block by block as read.
+ * generator) say which rows the sample takes, those rows are read, training runs on them
+ * (trainPqOnSample), and the rows are then encoded block by block as read.
  *
  * Memory: the sample (sample x dim x 4 bytes), the codes (rows x sub-quantizers bytes), one block.
  */
@@ -50,7 +50,7 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     base += src.rows;
     p = q;
   }
-  const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to, random);
+  const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to);
   const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
   for (const src of sources) {
     if ('data' in src) {

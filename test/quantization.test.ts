@@ -18,8 +18,10 @@ import { openFastText, writeFtz, type FastTextModel, type QuantLayout } from '..
 import { FifuWriter, openFifu, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from '../stages/formats/fifu/index.js';
 import { decodeRows } from '../stages/kernels/pq-decode.js';
 import { smallKmeans } from '../stages/kernels/pq-kmeans.js';
+import { buildCentroidGrid, nearestCentroidsGrid } from '../stages/kernels/pq-nearest-grid.js';
 import { nearestCentroids } from '../stages/kernels/pq-nearest.js';
 import { nearestCentroidsSorted, sortCentroids } from '../stages/kernels/pq-nearest-sorted.js';
+import { seedPlusPlus2 } from '../stages/kernels/pq-seed.js';
 import { pqShape, seededRandom, type PqCodebook } from '../stages/kernels/pq-train.js';
 import { quantizeNorms, quantizeRows } from '../stages/pq-quantize.js';
 import type { QuantizationReport } from '../stages/serialize-quantized.js';
@@ -115,6 +117,73 @@ describe('PQ kernels', () => {
         if (k > 3) expect(a[2]).toBe(0); // a point on centroid 2 = centroid 0: the lower index
       }
     }
+  });
+
+  test('the grid search (2-dim) gives the brute-force codes and distances: clustered and uniform centroids, ties, points outside the grid', () => {
+    const rnd = seededRandom(4);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    const n = 20000;
+    for (const [shape, k, g] of [['gauss', 256, 64], ['uniform', 256, 128], ['gauss', 7, 8], ['uniform', 1, 4]] as const) {
+      const draw = () => Math.fround(shape === 'gauss' ? gauss() * 0.05 : rnd() * 2 - 1);
+      const c = Float32Array.from({ length: k * 2 }, draw);
+      if (k > 3) c.copyWithin(4, 0, 2); // centroid 2 = centroid 0
+      // queries drawn wider than the centroids (some outside the grid), some on centroids, some on a lattice
+      const x = Float32Array.from({ length: n * 2 }, () => Math.fround(draw() * 1.5));
+      for (let i = 0; i < Math.min(k, 20); i++) x.set(c.subarray(2 * i, 2 * i + 2), 2 * i);
+      for (let i = 100; i < 600; i++) {
+        x[2 * i] = Math.fround(((i % 25) - 12) / 100);
+        x[2 * i + 1] = Math.fround((Math.floor(i / 25) - 12) / 100);
+      }
+      const a = new Int32Array(n);
+      const b = new Int32Array(n);
+      const da = new Float64Array(n);
+      const db = new Float64Array(n);
+      const ta = nearestCentroids(x, 0, 2, n, 2, c, 0, k, a, 0, 1, da);
+      const grid = buildCentroidGrid(c, 0, k, g);
+      const tb = nearestCentroidsGrid(x, 0, 2, n, grid, b, 0, 1, db);
+      expect(Array.from(b), `${shape} k ${k}`).toEqual(Array.from(a));
+      expect(Array.from(db)).toEqual(Array.from(da));
+      expect(tb).toBe(ta);
+      if (k > 3) expect(a[2]).toBe(0);
+      let outside = 0;
+      for (let i = 0; i < n; i++) if (x[2 * i]! < grid.x0 || x[2 * i]! > grid.x1 || x[2 * i + 1]! < grid.y0 || x[2 * i + 1]! > grid.y1) outside++;
+      if (k > 1) expect(outside, 'some queries take the fallback').toBeGreaterThan(0);
+      // few candidates per cell: the point of the grid
+      if (k === 256) expect(grid.cand.length / (g * g)).toBeLessThan(8);
+    }
+  });
+
+  test('k-means++ seeding on 2-dim points: distinct points of the set, spread over the clusters, the same for the same stream', () => {
+    const rnd = seededRandom(8);
+    const pts = new Float32Array(2 * 4000);
+    // 16 tight clusters, one of them 20 times denser than the others
+    for (let i = 0; i < 4000; i++) {
+      const cl = i < 2000 ? 0 : 1 + (i % 15);
+      pts[2 * i] = Math.fround((cl % 4) * 10 + rnd() * 0.01);
+      pts[2 * i + 1] = Math.fround(Math.floor(cl / 4) * 10 + rnd() * 0.01);
+    }
+    const C = new Float32Array(2 * 16);
+    seedPlusPlus2(pts, 4000, 16, seededRandom(1), C, 1);
+    const key = (x: number, y: number) => `${x},${y}`;
+    const all = new Set(Array.from({ length: 4000 }, (_, i) => key(pts[2 * i]!, pts[2 * i + 1]!)));
+    const hit = new Set<number>();
+    for (let c = 0; c < 16; c++) {
+      expect(all.has(key(C[2 * c]!, C[2 * c + 1]!))).toBe(true);
+      hit.add(Math.round(C[2 * c]! / 10) + 4 * Math.round(C[2 * c + 1]! / 10));
+    }
+    // k-means++ puts one centroid in each far-apart cluster (a uniform draw would crowd the dense one)
+    expect(hit.size).toBe(16);
+    const again = new Float32Array(2 * 16);
+    seedPlusPlus2(pts, 4000, 16, seededRandom(1), again, 3);
+    expect(new Set(Array.from({ length: 16 }, (_, c) => Math.round(again[2 * c]! / 10) + 4 * Math.round(again[2 * c + 1]! / 10))).size).toBe(16);
+    const same = new Float32Array(2 * 16);
+    seedPlusPlus2(pts, 4000, 16, seededRandom(1), same, 1);
+    expect(Array.from(same)).toEqual(Array.from(C));
+    // duplicates only: every distinct point becomes a centroid
+    const dup = Float32Array.from({ length: 2 * 300 }, (_, i) => (i >> 1) % 5);
+    const D = new Float32Array(2 * 8);
+    seedPlusPlus2(dup, 300, 8, seededRandom(2), D, 1);
+    expect(new Set(Array.from({ length: 8 }, (_, c) => D[2 * c])).size).toBe(5);
   });
 
   test('k-means finds 64 well-separated clusters; fewer distinct points than centroids give distortion 0', () => {

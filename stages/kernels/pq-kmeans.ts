@@ -6,8 +6,10 @@
  * assignment steps or when no point changes cluster. docs/quantization.md compares it with ml-kmeans.
  * Cost: (iterations + trials + 1) x n x k x d multiply-adds at most (pq-nearest-sorted.ts visits far fewer centroids), memory 28 x n bytes.
  */
+import { buildCentroidGrid, nearestCentroidsGrid } from './pq-nearest-grid.js';
 import { nearestCentroids } from './pq-nearest.js';
 import { nearestCentroidsSorted, sortCentroids } from './pq-nearest-sorted.js';
+import { seedPlusPlus2 } from './pq-seed.js';
 
 export interface SmallKmeansOptions {
   /** Assignment steps at most (default 25, as fastText). */
@@ -18,8 +20,11 @@ export interface SmallKmeansOptions {
   init?: 'kmeans++' | 'random';
   /** k-means++ candidates per centroid, the best kept (default 2 + floor(ln k), as scikit-learn and ml-kmeans). */
   trials?: number;
-  /** Assignment search: 'sorted' (default, pq-nearest-sorted.ts) or 'brute' (pq-nearest.ts); same result. */
-  search?: 'sorted' | 'brute';
+  /**
+   * Assignment search: 'fast' (default: pq-nearest-grid.ts for d = 2, pq-nearest-sorted.ts
+   * otherwise), 'sorted' or 'brute' (pq-nearest.ts); the same result.
+   */
+  search?: 'fast' | 'sorted' | 'brute';
 }
 
 export interface SmallKmeansResult {
@@ -43,13 +48,20 @@ export function smallKmeans(points: Float32Array, n: number, d: number, k: numbe
     return { centroids: C, distortion: 0, iterations: 0 };
   }
   const dist = new Float64Array(n);
+  const trials = opts.trials ?? 2 + Math.floor(Math.log(k));
   if (opts.init === 'random') seedRandom(points, n, d, k, opts.random, C);
-  else seedPlusPlus(points, n, d, k, opts.random, C, dist, opts.trials ?? 2 + Math.floor(Math.log(k)));
+  else if (d === 2) seedPlusPlus2(points, n, k, opts.random, C, trials);
+  else seedPlusPlus(points, n, d, k, opts.random, C, dist, trials);
   const assign = new Int32Array(n).fill(-1);
   const next = new Int32Array(n);
-  const brute = opts.search === 'brute';
+  const search = opts.search ?? 'fast';
+  const box = d === 2 && search === 'fast' ? boundingBox(points, n) : undefined;
   const step = (out: Int32Array, dst?: Float64Array) =>
-    brute ? nearestCentroids(points, 0, d, n, d, C, 0, k, out, 0, 1, dst) : nearestCentroidsSorted(points, 0, d, n, sortCentroids(C, 0, k, d), out, 0, 1, dst);
+    search === 'brute'
+      ? nearestCentroids(points, 0, d, n, d, C, 0, k, out, 0, 1, dst)
+      : box
+        ? nearestCentroidsGrid(points, 0, 2, n, buildCentroidGrid(C, 0, k, LLOYD_GRID, box), out, 0, 1, dst)
+        : nearestCentroidsSorted(points, 0, d, n, sortCentroids(C, 0, k, d), out, 0, 1, dst);
   const sums = new Float64Array(k * d);
   const counts = new Int32Array(k);
   let total = 0;
@@ -100,6 +112,26 @@ export function smallKmeans(points: Float32Array, n: number, d: number, k: numbe
   }
   if (!converged) total = step(next);
   return { centroids: C, distortion: total / n, iterations: it };
+}
+
+/** Grid cells per axis of the assignment search on 2-dim points (pq-nearest-grid.ts). */
+const LLOYD_GRID = 48;
+
+/** The box of n 2-dim points. */
+function boundingBox(points: Float32Array, n: number): { x0: number; x1: number; y0: number; y1: number } {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (let i = 0; i < 2 * n; i += 2) {
+    const x = points[i]!;
+    const y = points[i + 1]!;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return { x0, x1, y0, y1 };
 }
 
 /** k distinct points at random (partial Fisher-Yates over the indices). Cost: n + k x d. */

@@ -123,14 +123,23 @@ export function trainPq(blocks: readonly RowBlock[], dim: number, o: PqTrainOpti
     for (; k < ids.length && ids[k]! < base + b.rows; k++) sample.set(b.data.subarray((ids[k]! - base) * dim, (ids[k]! - base + 1) * dim), k * dim);
     base += b.rows;
   }
-  return trainPqOnSample(sample, ids.length, dim, o, random);
+  return trainPqOnSample(sample, ids.length, dim, o);
 }
 
 /**
- * The quantizer trained on `got` sampled rows (drawn by selectRows with `random`, which the
- * k-means seeding goes on using); with `normalize` the rows are made unit length in place.
+ * The random stream of sub-space m's k-means (seeding draws): its own stream per sub-space, derived
+ * from the seed and m, so sub-spaces can be trained in any order or on any thread.
  */
-export function trainPqOnSample(sample: Float32Array, got: number, dim: number, o: PqTrainOptions, random: () => number): PqTrainResult {
+export function subspaceRandom(seed: number, m: number): () => number {
+  const s = Math.floor(Math.abs(seed)) >>> 0;
+  return mulberry32((Math.imul(s ^ 0x6d2b79f5, 0x9e3779b1) + Math.imul(m + 1, 0x85ebca6b)) >>> 0);
+}
+
+/**
+ * The quantizer trained on `got` sampled rows (sub-space m's k-means draws from
+ * subspaceRandom(seed, m)); with `normalize` the rows are made unit length in place.
+ */
+export function trainPqOnSample(sample: Float32Array, got: number, dim: number, o: PqTrainOptions): PqTrainResult {
   const { nsubq, dsub, lastdsub } = pqShape(dim, o);
   const k = o.k ?? 256;
   if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`centroids per sub-quantizer must be 1 to 256, got ${k}`);
@@ -146,7 +155,7 @@ export function trainPqOnSample(sample: Float32Array, got: number, dim: number, 
   for (let m = 0; m < nsubq; m++) {
     const d = m === nsubq - 1 ? lastdsub : dsub;
     for (let i = 0; i < got; i++) for (let j = 0; j < d; j++) sub[i * d + j] = sample[i * dim + m * dsub + j]!;
-    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 10, random, trials: o.trials ?? 1 });
+    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 10, random: subspaceRandom(o.seed ?? 1, m), trials: o.trials ?? 1 });
     centroids.set(r.centroids, m * k * dsub);
     distortion += r.distortion;
   }
