@@ -40,8 +40,10 @@ import { FastTextModel, writeFtz, KSUB, type FastTextArgs } from './formats/fast
 import { IntList } from './formats/fasttext/indexer.js';
 import { FifuRowWriter, FifuWriter, toToml, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from './formats/fifu/index.js';
 import { cosineRows } from './kernels/ngram-sum.js';
+import { addDecoded } from './kernels/pq-decode.js';
+import { encodeRows } from './kernels/pq-encode.js';
 import { openLookup } from './lookup/index.js';
-import { checkPqOptions, cpuSeconds, decodeOne, encodeOne, normCodesFor, quantizeNorms, quantizeRows, sortedCodebook, type PqOptions, type PqResult } from './pq-quantize.js';
+import { checkPqOptions, codebookIndex, cpuSeconds, normCodesFor, quantizeNorms, quantizeRows, type PqOptions, type PqResult } from './pq-quantize.js';
 import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
 import { planNgrams } from './serialize-subwords.js';
 import { quantizeRowSources } from './pq-stream.js';
@@ -410,29 +412,32 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
     const t = performance.now();
     const c0 = cpuSeconds();
     const list = new IntList(64);
-    const row = new Float32Array(dim);
     const acc = new Float64Array(dim);
-    const w = new Float32Array(dim);
-    const sorted = sortedCodebook(cb);
+    // the corrected word rows, encoded COMPENSATE_ROWS at a time
+    const w = new Float32Array(Math.min(N, COMPENSATE_ROWS) * dim);
+    const index = codebookIndex(cb);
     let changed = 0;
-    for (let i = 0; i < N; i++) {
-      list.clear();
-      let n = 0;
-      acc.fill(0);
-      if (plan) {
-        ft!.indexer.pushIndices(words[i]!, list);
-        for (let j = 0; j < list.length; j++) {
-          const p = plan.rowMap[list.data[j]!]!;
-          if (p < 0) continue;
-          decodeOne(cb, pq.codes, N + p, row, 0, alpha(N + p));
-          for (let d = 0; d < dim; d++) acc[d]! += row[d]!;
-          n++;
+    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
+      const rows = Math.min(COMPENSATE_ROWS, N - i0);
+      for (let r = 0; r < rows; r++) {
+        const i = i0 + r;
+        list.clear();
+        let n = 0;
+        acc.fill(0);
+        if (plan) {
+          ft!.indexer.pushIndices(words[i]!, list);
+          for (let j = 0; j < list.length; j++) {
+            const p = plan.rowMap[list.data[j]!]!;
+            if (p < 0) continue;
+            addDecoded(cb, pq.codes, N + p, alpha(N + p), acc);
+            n++;
+          }
         }
+        const v = kept.row(i);
+        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + n) * v[d]! - acc[d]!;
       }
-      const v = kept.row(i);
-      for (let d = 0; d < dim; d++) w[d] = (1 + n) * v[d]! - acc[d]!;
-      encodeOne(cb, sorted, w, pq.codes, i, pq.norms);
-      changed++;
+      encodeRows(cb, w, rows, pq.codes, i0, pq.norms, i0, index);
+      changed += rows;
     }
     if (levels) {
       // the word rows' norms changed: their levels again (the levels themselves stay)
@@ -526,6 +531,9 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   stats.cpuSeconds = Math.round((cpuSeconds() - c0) * 100) / 100;
   report.cosine = stats;
 }
+
+/** Corrected word rows encoded at a time (compensation). */
+const COMPENSATE_ROWS = 4096;
 
 /** Words per lookup of the written model in `verify` (their original vectors: 8,192 x dim x 4 bytes). */
 const VERIFY_GROUP = 8192;

@@ -31,3 +31,31 @@ export function decodeRows(
   }
   return out;
 }
+
+/**
+ * Adds decoded row `row` of `codes` (times alpha, each value rounded to float32 as decodeRows
+ * gives it) to the float64 accumulator acc[0 .. dim). Cost: dim.
+ */
+export function addDecoded(cb: PqCodebook, codes: Uint8Array, row: number, alpha: number, acc: Float64Array): void {
+  const { nsubq, dsub, lastdsub, k, centroids } = cb;
+  const a = Math.fround(alpha);
+  const cOff = row * nsubq;
+  const full = lastdsub === dsub ? nsubq : nsubq - 1;
+  if (dsub === 2) {
+    for (let m = 0, o = 0; m < full; m++, o += 2) {
+      const c = (m * k + codes[cOff + m]!) * 2;
+      acc[o]! += Math.fround(a * centroids[c]!);
+      acc[o + 1]! += Math.fround(a * centroids[c + 1]!);
+    }
+  } else {
+    for (let m = 0; m < full; m++) {
+      const c = (m * k + codes[cOff + m]!) * dsub;
+      for (let j = 0; j < dsub; j++) acc[m * dsub + j]! += Math.fround(a * centroids[c + j]!);
+    }
+  }
+  if (full < nsubq) {
+    const m = nsubq - 1;
+    const c = m * k * dsub + codes[cOff + m]! * lastdsub;
+    for (let j = 0; j < lastdsub; j++) acc[m * dsub + j]! += Math.fround(a * centroids[c + j]!);
+  }
+}

@@ -132,7 +132,41 @@ export async function readQuantLayout(c: Cursor, what: string, dim: number): Pro
   return { kind: 'quantized', offset, rows, cols, qnorm, codesOffset, pq, normCodesOffset, norms, end: c.pos };
 }
 
-/** Decodes rows [start, start + count) into `out` at `outOffset` (floats) or a new array. */
+/**
+ * Row `codeRow` of `codes`, times `alpha`, written to out[outOffset .. + dim): each value
+ * float32(alpha x centroid) (+ 0, so a -0 is stored as 0: the value addCode gives on a zeroed row).
+ * Cost: dim.
+ */
+function decodeCode(pq: ProductQuantizer, codes: Uint8Array, codeOffset: number, alpha: number, out: Float32Array, outOffset: number): void {
+  const { nsubq, dsub, centroids } = pq;
+  const a = Math.fround(alpha);
+  const full = pq.lastdsub === dsub ? nsubq : nsubq - 1;
+  if (dsub === 2) {
+    for (let m = 0, o = outOffset; m < full; m++, o += 2) {
+      const c = (m * KSUB + codes[codeOffset + m]!) * 2;
+      out[o] = Math.fround(a * centroids[c]!) + 0;
+      out[o + 1] = Math.fround(a * centroids[c + 1]!) + 0;
+    }
+  } else {
+    for (let m = 0; m < full; m++) {
+      const c = (m * KSUB + codes[codeOffset + m]!) * dsub;
+      const o = outOffset + m * dsub;
+      for (let n = 0; n < dsub; n++) out[o + n] = Math.fround(a * centroids[c + n]!) + 0;
+    }
+  }
+  if (full < nsubq) {
+    const m = nsubq - 1;
+    const c = centroidOffset(pq, m, codes[codeOffset + m]!);
+    const o = outOffset + m * dsub;
+    for (let n = 0; n < pq.lastdsub; n++) out[o + n] = Math.fround(a * centroids[c + n]!) + 0;
+  }
+}
+
+/**
+ * Decodes rows [start, start + count) into `out` at `outOffset` (floats) or a new array. With
+ * `only`, just rows only.rows[i] + only.base (ascending, repeats allowed, inside the range) are
+ * decoded; the others are left as they were.
+ */
 export async function readQuantRows(
   file: RowFile,
   m: QuantLayout,
@@ -141,12 +175,12 @@ export async function readQuantRows(
   part: string,
   out?: Float32Array,
   outOffset = 0,
+  only?: { rows: Int32Array; base: number },
 ): Promise<Float32Array> {
   if (start < 0 || count < 0 || start + count > m.rows) throw new RangeError(`rows [${start}, ${start + count}) outside 0..${m.rows}`);
   const dim = m.cols;
   const dst = out ?? new Float32Array(count * dim);
   if (count === 0) return dst;
-  dst.fill(0, outOffset, outOffset + count * dim);
   const nsubq = m.pq.nsubq;
   const at = m.codesOffset + start * nsubq;
   const codes = new Uint8Array(count * nsubq);
@@ -158,9 +192,19 @@ export async function readQuantRows(
     const n = await file.readInto(m.normCodesOffset + start, normCodes);
     if (n < count) throw new InputError('file ends inside the norm codes', { file: file.name, offset: m.normCodesOffset + start + n, part });
   }
-  for (let r = 0; r < count; r++) {
-    const alpha = normCodes ? m.norms![normCodes[r]!]! : 1;
-    addCode(m.pq, codes, r * nsubq, alpha, dst, outOffset + r * dim);
+  const decode = (r: number): void => decodeCode(m.pq, codes, r * nsubq, normCodes ? m.norms![normCodes[r]!]! : 1, dst, outOffset + r * dim);
+  if (only) {
+    const first = start - only.base;
+    let prev = -1;
+    for (let i = 0; i < only.rows.length; i++) {
+      const r = only.rows[i]! - first;
+      if (r === prev) continue;
+      if (r < 0 || r >= count) throw new RangeError(`row ${only.rows[i]! + only.base} outside the rows read [${start}, ${start + count})`);
+      decode(r);
+      prev = r;
+    }
+  } else {
+    for (let r = 0; r < count; r++) decode(r);
   }
   return dst;
 }

@@ -173,7 +173,8 @@ export async function openFastText(source: Source, opts: FastTextOptions = {}): 
 }
 
 /** A read of matrix rows [start, start + count) into out at outOffset (floats). */
-type RowReader = (start: number, count: number, out?: Float32Array, outOffset?: number) => Promise<Float32Array>;
+/** Rows [start, start + count) of the input matrix; with `wanted` (table rows, ascending), only those need be filled. */
+type RowReader = (start: number, count: number, out?: Float32Array, outOffset?: number, wanted?: Int32Array) => Promise<Float32Array>;
 
 export class FastTextModel implements ModelReader {
   readonly info: ModelInfo;
@@ -217,7 +218,7 @@ export class FastTextModel implements ModelReader {
     this.readRows =
       input.kind === 'dense'
         ? (s, n, out, o) => readDenseRows(file, input, s, n, 'input matrix', out, o)
-        : (s, n, out, o) => readQuantRows(file, input, s, n, 'input matrix', out, o);
+        : (s, n, out, o, wanted) => readQuantRows(file, input, s, n, 'input matrix', out, o, wanted && { rows: wanted, base: dictionary.nwords });
     const a = header.args;
     this.info = {
       format: 'fasttext',
@@ -487,7 +488,7 @@ export class FastTextModel implements ModelReader {
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
-      : (start: number, count: number, out: Float32Array, off: number) => this.readRows(this.nwords + start, count, out, off);
+      : (start: number, count: number, out: Float32Array, off: number, wanted?: Int32Array) => this.readRows(this.nwords + start, count, out, off, wanted);
     this.sweeper = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity);
     return this.sweeper;
   }

@@ -25,8 +25,12 @@ export const GAP_BYTES = 64 << 10;
 /** Pairs handed to the kernel per call. */
 const PAIR_CHUNK = 1 << 16;
 
-/** Reads table rows [start, start + count) into out at outOffset (floats). */
-export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number) => Promise<unknown>;
+/**
+ * Reads table rows [start, start + count) into out at outOffset (floats). `wanted` (ascending,
+ * repeats allowed) lists the rows of the range the sweep will use: a reader may fill only those
+ * (rows read through in a gap are never looked at), e.g. when a row costs a decoding.
+ */
+export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number, wanted?: Int32Array) => Promise<unknown>;
 
 interface Kernel {
   addPairs(accOff: number, srcOff: number, n: number, dim: number): void;
@@ -161,7 +165,7 @@ export class RowSweeper {
         }
         q++;
       }
-      await this.read(a, last - a + 1, run, 0);
+      await this.read(a, last - a + 1, run, 0, pr.subarray(p, q));
       let n = 0;
       for (let k = p; k < q; k++) {
         if (n === PAIR_CHUNK) {
