@@ -24,11 +24,10 @@ describe('the bundled command line (dist/bundle)', () => {
     for (const f of [...sources(path.join(ROOT, 'stages')), ...sources(path.join(ROOT, 'pipeline')), ...sources(path.join(ROOT, 'cli'))]) {
       for (const m of fs.readFileSync(f, 'utf8').matchAll(/workerUrl\(import\.meta\.url, '\.\/([\w-]+)\.js'\)/g)) workers.add(m[1]!);
     }
-    expect([...workers].sort()).toEqual(['nearest-worker', 'topk-worker']);
-    for (const w of workers) {
-      expect(fs.existsSync(path.join(path.dirname(BUNDLED_CLI), `${w}.js`)), w).toBe(true);
-      expect(pkg.scripts.bundle).toContain(`${w}.js`);
-    }
+    expect([...workers]).toContain('nearest-worker');
+    expect([...workers]).toContain('topk-worker');
+    expect(pkg.scripts.bundle).toBe('node scripts/bundle.mjs');
+    for (const w of workers) expect(fs.existsSync(path.join(path.dirname(BUNDLED_CLI), `${w}.js`)), w).toBe(true);
   });
 
   it('prints the same help and version, and fails the same way', () => {
