@@ -15,6 +15,7 @@ import { schemaCommand } from './commands/schema.js';
 import { evalCommand } from './commands/eval.js';
 import { similarCommand } from './commands/similar.js';
 import { sweepCommand } from './commands/sweep.js';
+import { skipHelpCache } from './help-cache.js';
 
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .help()
     .version();
+  skipHelpCache(cli);
   try {
     await cli.parseAsync();
   } catch (e) {

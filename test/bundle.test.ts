@@ -1,11 +1,13 @@
 /**
  * The installed `prune-pipe` is dist/bundle/main.js (package.json "bundle": one file per entry, the
  * main program and each worker, for start-up time). It must behave exactly as the unbundled
- * dist/cli/main.js that the other tests run.
+ * dist/cli/main.js that the other tests run. Also the other start-up saving: yargs' help cache.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { skipHelpCache } from '../cli/help-cache.js';
 import { BUNDLED_CLI, CLI, runCli } from './helpers/cli.js';
 import { fixture, ROOT, tmpDir } from './helpers/fixtures.js';
 
@@ -63,5 +65,20 @@ describe('the bundled command line (dist/bundle)', () => {
       expect(outs[1]![1]!.equals(outs[0]![1]!), name).toBe(true);
       expect(outs[0]![1]!.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('start-up', () => {
+  it("yargs' help text is no longer laid out when a command starts (its internal cache is reachable and turned off)", async () => {
+    const usageOf = (y: unknown) => (y as { getInternalMethods(): { getUsageInstance(): { hasCachedHelpMessage(): boolean } } }).getInternalMethods().getUsageInstance();
+    const make = () => yargs(['go', '--n', '3']).command('go', 'a command', (y) => y.option('n', { type: 'number', describe: 'a number' }), () => undefined);
+    const plain = make();
+    await plain.parseAsync();
+    expect(usageOf(plain).hasCachedHelpMessage()).toBe(true);
+    const ours = make();
+    expect(skipHelpCache(ours)).toBe(true);
+    await ours.parseAsync();
+    expect(usageOf(ours).hasCachedHelpMessage()).toBe(false);
+    expect(skipHelpCache({})).toBe(false);
   });
 });
