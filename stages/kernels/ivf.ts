@@ -389,8 +389,8 @@ export interface IvfBuildOptions {
   /** Sampled rows per cell for training (default IVF_SAMPLE_PER_CELL, at least IVF_MIN_SAMPLE). */
   samplePerCell?: number;
   /**
-   * Where the nearest-centroid steps run: IVF_GATHER rows in each of `slots` at a time, through
-   * `run` (the pool's workers). Default: slot 0 on the calling thread. The result is the same.
+   * Where the nearest-centroid steps run: chunks of IVF_GATHER rows dealt to `slots` in turn, each
+   * through `run` (the pool's workers). Default: slot 0 on the calling thread. The result is the same.
    */
   runner?: { slots: readonly number[]; run: CentroidNearestRunner };
 }
@@ -431,46 +431,52 @@ export async function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: numb
   const here = o.runner ? undefined : new IvfSearcher(memory, { layout, cellStart: new Int32Array(cells + 1), perm: new Int32Array(0) });
   const use = o.runner?.slots ?? [0];
   const run: CentroidNearestRunner = o.runner?.run ?? (async (slot, n) => here!.centroidNearest(slot, n));
-  const chunk = IVF_GATHER * use.length;
-  const buf = new Float32Array(Math.min(chunk, rows) * dim);
-  const bi = new Int32Array(chunk);
-  const bs = new Float32Array(chunk);
-  /** Nearest centroid of rows list[a, a + n) (n <= chunk; the rows a + r without a list), rows copied unpadded into buf. */
-  const assign = async (list: Int32Array | null, a: number, n: number) => {
-    const jobs: Promise<void>[] = [];
+  const bi = new Int32Array(rows);
+  const bs = new Float32Array(rows);
+  /**
+   * Nearest centroid of the rows list[0, n) (rows 0 .. n - 1 without a list) into bi/bs: chunks of
+   * IVF_GATHER rows dealt to the slots in turn, each slot running its chunks back to back (no slot
+   * waits for another between chunks).
+   */
+  const assignAll = async (list: Int32Array | null, n: number) => {
+    const tails = use.map(() => Promise.resolve());
     for (let k = 0, r0 = 0; r0 < n; k++, r0 += IVF_GATHER) {
+      const t = k % use.length;
+      const slot = use[t]!;
       const len = Math.min(IVF_GATHER, n - r0);
-      const A = slotAreas(layout, use[k]!);
-      for (let r = 0; r < len; r++) {
-        const x = (list ? list[a + r0 + r]! : a + r0 + r) * d;
-        f32.copyWithin((A.gather >> 2) + r * d, x, x + d);
-        buf.set(f32.subarray(x, x + dim), (r0 + r) * dim);
-      }
-      jobs.push(
-        run(use[k]!, len, layout).then(() => {
-          bi.set(i32.subarray(A.goi >> 2, (A.goi >> 2) + len), r0);
-          bs.set(f32.subarray(A.gos >> 2, (A.gos >> 2) + len), r0);
-        }),
-      );
+      const A = slotAreas(layout, slot);
+      const at = r0;
+      tails[t] = tails[t]!.then(async () => {
+        for (let r = 0; r < len; r++) {
+          const x = (list ? list[at + r]! : at + r) * d;
+          f32.copyWithin((A.gather >> 2) + r * d, x, x + d);
+        }
+        await run(slot, len, layout);
+        bi.set(i32.subarray(A.goi >> 2, (A.goi >> 2) + len), at);
+        bs.set(f32.subarray(A.gos >> 2, (A.gos >> 2) + len), at);
+      });
     }
-    await Promise.all(jobs);
+    await Promise.all(tails);
   };
+  const chunk = 4096;
+  const buf = new Float32Array(Math.min(chunk, rows) * dim);
   const sums = new Float64Array(cells * dim);
   const mass = new Float64Array(cells);
   const steps = o.steps ?? IVF_STEPS;
   for (let step = 0; step < steps; step++) {
     storeCentroids();
+    await assignAll(sample, S);
     sums.fill(0);
     mass.fill(0);
     let worst = -1;
     let worstScore = Infinity;
     for (let a = 0; a < S; a += chunk) {
       const n = Math.min(chunk, S - a);
-      await assign(sample, a, n);
-      addToSums(sums, mass, buf, n, dim, bi);
+      for (let r = 0; r < n; r++) buf.set(f32.subarray(sample[a + r]! * d, sample[a + r]! * d + dim), r * dim);
+      addToSums(sums, mass, buf, n, dim, bi.subarray(a, a + n));
       for (let r = 0; r < n; r++) {
-        if (bs[r]! < worstScore) {
-          worstScore = bs[r]!;
+        if (bs[a + r]! < worstScore) {
+          worstScore = bs[a + r]!;
           worst = sample[a + r]!;
         }
       }
@@ -485,12 +491,8 @@ export async function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: numb
   }
   // every row to its cell
   storeCentroids();
-  const cellOf = new Int32Array(rows);
-  for (let a = 0; a < rows; a += chunk) {
-    const n = Math.min(chunk, rows - a);
-    await assign(null, a, n);
-    cellOf.set(bi.subarray(0, n), a);
-  }
+  await assignAll(null, rows);
+  const cellOf = bi;
   // cell order (stable), then the table permuted in place
   const cellStart = new Int32Array(cells + 1);
   for (let r = 0; r < rows; r++) cellStart[cellOf[r]! + 1]!++;
