@@ -98,24 +98,43 @@ export function trainOptions(o: PqOptions & { even?: boolean }): PqTrainOptions 
 }
 
 /**
- * Encodes `rows` rows given block by block in row order (`add`), then gives the result with the
- * training's and the encoding's times (`result`, from the start of training at t0/c0).
+ * Encodes `rows` rows given block by block in row order (`add`, on this thread), or takes codes
+ * encoded elsewhere (`claim` the next rows, then `put` their codes, in any order), then gives the
+ * result with the training's and the encoding's times (`result`, from the start of training at
+ * t0/c0; CPU time is the whole process's, worker threads included).
  */
 export function pqEncoder(codebook: PqCodebook, sampled: number, rows: number, qnorm: boolean | undefined, t0: number, c0: number) {
   const t1 = performance.now();
   const c1 = cpuSeconds();
   const codes = new Uint8Array(rows * codebook.nsubq);
   const norms = qnorm ? new Float32Array(rows) : undefined;
-  const index = codebookIndex(codebook);
+  let index: SubspaceSearch[] | undefined;
   let at = 0;
-  let err = 0;
+  let done = 0;
+  /** Error sums per block, added in block order at the end (the same total however blocks are encoded). */
+  const errs: number[] = [];
   return {
     add(data: Float32Array, n: number): void {
-      err += encodeRows(codebook, data, n, codes, at, norms, at, index);
+      errs.push(encodeRows(codebook, data, n, codes, at, norms, at, (index ??= codebookIndex(codebook))));
       at += n;
+      done += n;
+    },
+    /** Rows [row, row + n) and the block number their `put` must name. */
+    claim(n: number): { row: number; block: number } {
+      const r = { row: at, block: errs.length };
+      errs.push(0);
+      at += n;
+      return r;
+    },
+    put(claimed: { row: number; block: number }, blockCodes: Uint8Array, blockNorms: Float32Array | undefined, err: number): void {
+      codes.set(blockCodes, claimed.row * codebook.nsubq);
+      if (norms) norms.set(blockNorms!, claimed.row);
+      errs[claimed.block] = err;
+      done += blockCodes.length / codebook.nsubq;
     },
     result(): PqResult {
-      if (at !== rows) throw new Error(`${at} rows encoded, ${rows} announced`);
+      if (at !== rows || done !== rows) throw new Error(`${done} rows encoded, ${rows} announced`);
+      const err = errs.reduce((a, b) => a + b, 0);
       return {
         codebook,
         rows,

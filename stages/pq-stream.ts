@@ -6,11 +6,14 @@
  * quantizeRows trains on a selection sample (one seeded random draw per row, in row order, until
  * the sample is full) and encodes every row in order. Here the same draws (selectRows, same
  * generator) say which rows the sample takes, those rows are read, training runs on them
- * (trainPqOnSample), and the rows are then encoded block by block as read.
+ * (trainPqOnSample), and the rows are then encoded block by block as read. On worker threads
+ * (pq-pool.ts) sub-spaces train in parallel and blocks are encoded while the next ones are read.
  *
- * Memory: the sample (sample x dim x 4 bytes), the codes (rows x sub-quantizers bytes), one block.
+ * Memory: the sample (sample x dim x 4 bytes), the codes (rows x sub-quantizers bytes), one block
+ * (on workers: at most 2 blocks per worker in flight, 4,096 x dim x 4 bytes each).
  */
-import { seededRandom, selectRows, trainPqOnSample } from './kernels/pq-train.js';
+import { PqPool } from './kernels/pq-pool.js';
+import { pqJobs, seededRandom, selectRows, trainPqOnSample } from './kernels/pq-train.js';
 import { cpuSeconds, pqEncoder, trainOptions, type PqOptions, type PqResult } from './pq-quantize.js';
 
 /** Rows in memory, or rows read on demand in ascending order. */
@@ -31,8 +34,11 @@ async function readRows(src: RowSource, wanted: Int32Array, dim: number, into?: 
   return out;
 }
 
-/** quantizeRows over the rows of `sources` in order (see the module comment). */
-export async function quantizeRowSources(sources: readonly RowSource[], dim: number, o: PqOptions & { even?: boolean } = {}): Promise<PqResult> {
+/**
+ * quantizeRows over the rows of `sources` in order (see the module comment). With `threads` > 0,
+ * training and encoding run on that many worker threads (pq-pool.ts): the same result.
+ */
+export async function quantizeRowSources(sources: readonly RowSource[], dim: number, o: PqOptions & { even?: boolean } = {}, threads = 0): Promise<PqResult> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
   const total = sources.reduce((s, b) => s + b.rows, 0);
@@ -50,19 +56,51 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     base += src.rows;
     p = q;
   }
-  const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to);
-  const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
-  for (const src of sources) {
-    if ('data' in src) {
-      enc.add(src.data, src.rows);
-      continue;
+  if (threads < 1) {
+    const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to);
+    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
+    for (const src of sources) {
+      if ('data' in src) {
+        enc.add(src.data, src.rows);
+        continue;
+      }
+      const buf = new Float32Array(Math.min(BLOCK_ROWS, src.rows) * dim);
+      for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
+        const n = Math.min(BLOCK_ROWS, src.rows - s);
+        // one block buffer, encoded before the next read
+        enc.add(await readRows(src, blockRows(s, n), dim, buf.subarray(0, n * dim)), n);
+      }
     }
-    const buf = new Float32Array(Math.min(BLOCK_ROWS, src.rows) * dim);
-    for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
-      const n = Math.min(BLOCK_ROWS, src.rows - s);
-      // one block buffer, encoded before the next read
-      enc.add(await readRows(src, Int32Array.from({ length: n }, (_, k) => s + k), dim, buf.subarray(0, n * dim)), n);
-    }
+    return enc.result();
   }
-  return enc.result();
+  const pool = new PqPool(threads);
+  try {
+    const jobs = pqJobs(sample, picked.length, dim, to);
+    const { codebook, sampled } = jobs.finish(await pool.train(jobs.nsubq, jobs.job));
+    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
+    await pool.setCodebook(codebook);
+    // blocks go to the workers as they are read; at most 2 per worker in flight
+    const flight: Promise<void>[] = [];
+    let waited = 0;
+    const send = async (data: Float32Array, n: number): Promise<void> => {
+      while (flight.length - waited >= 2 * pool.size) await flight[waited++];
+      const claimed = enc.claim(n);
+      flight.push(pool.encode(data, n, !!o.qnorm).then((a) => enc.put(claimed, a.codes!, a.norms, a.err!)));
+    };
+    for (const src of sources) {
+      for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
+        const n = Math.min(BLOCK_ROWS, src.rows - s);
+        await send('data' in src ? src.data.slice(s * dim, (s + n) * dim) : await readRows(src, blockRows(s, n), dim), n);
+      }
+    }
+    await Promise.all(flight);
+    return enc.result();
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Rows [s, s + n). */
+function blockRows(s: number, n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, k) => s + k);
 }

@@ -46,7 +46,7 @@ import { openLookup } from './lookup/index.js';
 import { checkPqOptions, codebookIndex, cpuSeconds, normCodesFor, quantizeNorms, quantizeRows, type PqOptions, type PqResult } from './pq-quantize.js';
 import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
 import { planNgrams } from './serialize-subwords.js';
-import { quantizeRowSources } from './pq-stream.js';
+import { quantizeRowSources, type RowSource } from './pq-stream.js';
 
 export const QUANTIZE_METHODS = ['pq'] as const;
 /** Formats that are always quantized. */
@@ -394,10 +394,9 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
   // plan rows left in the input file (huge fastText models): the same quantization, read as it goes (pq-stream.ts)
   // norms apart by default: 4 times less error for 1 byte per row (docs/quantization.md)
   const qnorm = q.qnorm ?? true;
-  const pq =
-    M && !plan!.rowsResident
-      ? await quantizeRowSources([blocks[0]!, { rows: M, read: (rows, fn) => plan!.readRows(rows, fn) }], dim, { ...q, qnorm, seed: ctx.options.seed })
-      : quantizeRows(blocks, dim, { ...q, qnorm, seed: ctx.options.seed });
+  // rows read from the file when the plan's rows are not in memory; the same result either way
+  const sources: RowSource[] = M && !plan!.rowsResident ? [blocks[0]!, { rows: M, read: (rows, fn) => plan!.readRows(rows, fn) }] : blocks;
+  const pq = await quantizeRowSources(sources, dim, { ...q, qnorm, seed: ctx.options.seed }, pqThreads(ctx, sources, dim));
   fill(report, pq, qnorm);
   const cb = pq.codebook;
   if (cb.k !== KSUB) throw new Error(`fastText needs ${KSUB} centroids per sub-quantizer`);
@@ -531,6 +530,19 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
   stats.cpuSeconds = Math.round((cpuSeconds() - c0) * 100) / 100;
   report.cosine = stats;
 }
+
+/**
+ * Worker threads for product quantization: the run's thread count (--threads, default the cores),
+ * none for small jobs (starting a worker costs more than it saves) or a single thread.
+ */
+function pqThreads(ctx: RunContext, sources: readonly RowSource[], dim: number): number {
+  const rows = sources.reduce((s, b) => s + b.rows, 0);
+  const threads = ctx.options.threads;
+  return threads > 1 && rows * dim >= PQ_THREADS_MIN_VALUES ? threads : 0;
+}
+
+/** Values (rows x dim) below which quantization stays on the calling thread. */
+const PQ_THREADS_MIN_VALUES = 5_000_000;
 
 /** Corrected word rows encoded at a time (compensation). */
 const COMPENSATE_ROWS = 4096;

@@ -24,6 +24,7 @@ import { nearestCentroidsSorted, sortCentroids } from '../stages/kernels/pq-near
 import { seedPlusPlus2 } from '../stages/kernels/pq-seed.js';
 import { pqShape, seededRandom, type PqCodebook } from '../stages/kernels/pq-train.js';
 import { quantizeNorms, quantizeRows } from '../stages/pq-quantize.js';
+import { quantizeRowSources } from '../stages/pq-stream.js';
 import type { QuantizationReport } from '../stages/serialize-quantized.js';
 import { fasttextBuckets } from '../stages/subwords/fasttext-hash.js';
 import { runCli } from './helpers/cli.js';
@@ -153,6 +154,21 @@ describe('PQ kernels', () => {
     }
   });
 
+  test('k-means on 2-dim points: the grid search in the assignment steps gives the centroids of the sorted and brute-force searches', () => {
+    const rnd = seededRandom(6);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+    for (const [n, k] of [[20000, 256], [3000, 40]] as const) {
+      // a heavy tail and a grid of exact duplicates (ties)
+      const pts = Float32Array.from({ length: 2 * n }, (_, i) => (i < 400 ? Math.floor(i / 20) / 4 : gauss() * (rnd() < 0.05 ? 0.3 : 0.05)));
+      const runs = (['fast', 'sorted', 'brute'] as const).map((search) => smallKmeans(pts, n, 2, k, { random: seededRandom(2), iterations: 12, trials: 1, search }));
+      for (const r of runs.slice(1)) {
+        expect(Array.from(r.centroids)).toEqual(Array.from(runs[0]!.centroids));
+        expect(r.distortion).toBe(runs[0]!.distortion);
+        expect(r.iterations).toBe(runs[0]!.iterations);
+      }
+    }
+  });
+
   test('k-means++ seeding on 2-dim points: distinct points of the set, spread over the clusters, the same for the same stream', () => {
     const rnd = seededRandom(8);
     const pts = new Float32Array(2 * 4000);
@@ -256,6 +272,36 @@ describe('PQ kernels', () => {
     expect(levels.length).toBe(256);
     for (let i = 0; i < 1000; i++) expect(Math.abs(levels[codes[i]!]! - norms[i]!)).toBeLessThan(0.01);
   });
+});
+
+test('training and encoding on worker threads give the bits of one thread, rows in memory or read as they go', async () => {
+  const rnd = seededRandom(11);
+  const dim = 30;
+  const n = 9000;
+  const x = Float32Array.from({ length: n * dim }, () => Math.fround((rnd() + rnd() + rnd() - 1.5) * (1 + (rnd() < 0.1 ? 5 : 0))));
+  const o = { qnorm: true, sample: 3000, iterations: 4, seed: 3 };
+  const memory = [{ data: x.subarray(0, 2000 * dim), rows: 2000 }, { data: x.subarray(2000 * dim), rows: n - 2000 }];
+  const streamed = [
+    memory[0]!,
+    { rows: n - 2000, read: async (rows: Int32Array, fn: (k: number, data: Float32Array, offset: number) => void) => rows.forEach((r, k) => fn(k, x, (2000 + r) * dim)) },
+  ];
+  const one = await quantizeRowSources(memory, dim, o, 0);
+  const sync = quantizeRows(memory, dim, o);
+  for (const [name, r] of [['2 threads, in memory', await quantizeRowSources(memory, dim, o, 2)], ['3 threads, streamed', await quantizeRowSources(streamed, dim, o, 3)], ['quantizeRows', sync]] as const) {
+    expect(Buffer.from(r.codebook.centroids.buffer).equals(Buffer.from(one.codebook.centroids.buffer)), name).toBe(true);
+    expect(Buffer.from(r.codes).equals(Buffer.from(one.codes)), name).toBe(true);
+    expect(Array.from(r.norms!), name).toEqual(Array.from(one.norms!));
+    expect(r.mse, name).toBeCloseTo(one.mse, 12); // summed by blocks of other sizes: the last bits may differ
+  }
+  // and the codes are the nearest centroids (spot check against brute force on sub-space 3)
+  const cb = one.codebook;
+  const sub = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) sub[2 * i + j] = x[i * dim + 6 + j]! / one.norms![i]!;
+  const want = new Int32Array(n);
+  nearestCentroids(sub, 0, 2, n, 2, cb.centroids, 3 * 256 * 2, 256, want, 0, 1);
+  let same = 0;
+  for (let i = 0; i < n; i++) if (one.codes[i * cb.nsubq + 3] === want[i]) same++;
+  expect(same).toBeGreaterThan(n * 0.999); // the unit rows are divided in float32 before encoding: a rare rounding tie may differ
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -135,11 +135,31 @@ export function subspaceRandom(seed: number, m: number): () => number {
   return mulberry32((Math.imul(s ^ 0x6d2b79f5, 0x9e3779b1) + Math.imul(m + 1, 0x85ebca6b)) >>> 0);
 }
 
+/** Settings of one sub-space's k-means (sent to worker threads as they are). */
+export interface SubspaceJob {
+  m: number;
+  /** got x d values. */
+  points: Float32Array;
+  got: number;
+  d: number;
+  k: number;
+  iterations: number;
+  trials: number;
+  seed: number;
+}
+
+/** One sub-space's centroids (k x d) and distortion. */
+export function trainSubspace(j: SubspaceJob): { centroids: Float32Array; distortion: number } {
+  const r = smallKmeans(j.points, j.got, j.d, j.k, { iterations: j.iterations, random: subspaceRandom(j.seed, j.m), trials: j.trials });
+  return { centroids: r.centroids, distortion: r.distortion };
+}
+
 /**
- * The quantizer trained on `got` sampled rows (sub-space m's k-means draws from
- * subspaceRandom(seed, m)); with `normalize` the rows are made unit length in place.
+ * Training of `got` sampled rows cut into sub-space jobs (with `normalize` the rows are made unit
+ * length in place first); `finish` assembles the codebook from the jobs' results, in any order of
+ * completion (the distortion is summed in sub-space order).
  */
-export function trainPqOnSample(sample: Float32Array, got: number, dim: number, o: PqTrainOptions): PqTrainResult {
+export function pqJobs(sample: Float32Array, got: number, dim: number, o: PqTrainOptions) {
   const { nsubq, dsub, lastdsub } = pqShape(dim, o);
   const k = o.k ?? 256;
   if (!(Number.isInteger(k) && k >= 1 && k <= 256)) throw new Error(`centroids per sub-quantizer must be 1 to 256, got ${k}`);
@@ -149,17 +169,33 @@ export function trainPqOnSample(sample: Float32Array, got: number, dim: number, 
       if (n > 0) for (let j = 0; j < dim; j++) sample[dst + j] = sample[dst + j]! / n;
     }
   }
-  const centroids = new Float32Array(dim * k);
-  const sub = new Float32Array(got * dsub);
-  let distortion = 0;
-  for (let m = 0; m < nsubq; m++) {
+  const job = (m: number): SubspaceJob => {
     const d = m === nsubq - 1 ? lastdsub : dsub;
-    for (let i = 0; i < got; i++) for (let j = 0; j < d; j++) sub[i * d + j] = sample[i * dim + m * dsub + j]!;
-    const r = smallKmeans(sub, got, d, k, { iterations: o.iterations ?? 10, random: subspaceRandom(o.seed ?? 1, m), trials: o.trials ?? 1 });
-    centroids.set(r.centroids, m * k * dsub);
-    distortion += r.distortion;
-  }
-  return { codebook: { dim, nsubq, dsub, lastdsub, k, centroids }, sampled: got, distortion };
+    const points = new Float32Array(got * d);
+    for (let i = 0; i < got; i++) for (let j = 0; j < d; j++) points[i * d + j] = sample[i * dim + m * dsub + j]!;
+    return { m, points, got, d, k, iterations: o.iterations ?? 10, trials: o.trials ?? 1, seed: o.seed ?? 1 };
+  };
+  const finish = (results: readonly { centroids: Float32Array; distortion: number }[]): PqTrainResult => {
+    const centroids = new Float32Array(dim * k);
+    let distortion = 0;
+    for (let m = 0; m < nsubq; m++) {
+      centroids.set(results[m]!.centroids, m * k * dsub);
+      distortion += results[m]!.distortion;
+    }
+    return { codebook: { dim, nsubq, dsub, lastdsub, k, centroids }, sampled: got, distortion };
+  };
+  return { nsubq, job, finish };
+}
+
+/**
+ * The quantizer trained on `got` sampled rows (sub-space m's k-means draws from
+ * subspaceRandom(seed, m)); with `normalize` the rows are made unit length in place.
+ */
+export function trainPqOnSample(sample: Float32Array, got: number, dim: number, o: PqTrainOptions): PqTrainResult {
+  const { nsubq, job, finish } = pqJobs(sample, got, dim, o);
+  const results = [];
+  for (let m = 0; m < nsubq; m++) results.push(trainSubspace(job(m)));
+  return finish(results);
 }
 
 /**
