@@ -73,6 +73,8 @@ export function assignStage(opts: AssignOptions = {}): Stage {
     open(ctx) {
       ctx.report.cosine = new CosineStats();
       ctx.report.cosineAll = new CosineStats();
+      // the workers load while the model is read up to the kept table
+      NearestSearch.prestart(opts.threads ?? ctx.options.threads);
     },
     transform(input, ctx) {
       const mapped = ctx.report.cosine!;

@@ -268,6 +268,11 @@ export class NearestSearch {
     this.log = o.log ?? (() => undefined);
   }
 
+  /** Starts the search workers of a later `open` ahead of need (NearestPool.prestart). */
+  static prestart(threads: number): void {
+    NearestPool.prestart(threads);
+  }
+
   /** `table`: rows x dim, unit rows unless `o.normalize`. */
   static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);

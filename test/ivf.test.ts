@@ -7,6 +7,8 @@ import { loadModel } from './helpers/models.js';
 import { buildIvf, defaultCells, ivfBytes, kthLargest, unpermute } from '../stages/kernels/ivf.js';
 import { NearestPool, sharedUnitTable } from '../stages/kernels/nearest-pool.js';
 import { normalizeRows } from '../stages/kernels/normalize.js';
+import { WorkerCalls } from '../stages/kernels/worker-calls.js';
+import { workerUrl } from '../pipeline/workers.js';
 import { UsageError } from '../pipeline/errors.js';
 import { checkSearchOptions, indexKind, NearestSearch } from '../stages/search.js';
 
@@ -35,6 +37,29 @@ async function ivfPool(vectors: Float32Array, rows: number, dim: number, threads
 }
 
 describe('inverted-file index (ivf.ts)', () => {
+  it('workers started ahead (NearestPool.prestart) are taken by the next pool and answer exactly like fresh ones', async () => {
+    const { dim, vectors, queries, nq } = await realSplit();
+    const url = workerUrl(import.meta.url, '../stages/kernels/nearest-worker.js');
+    const fresh = new NearestPool(sharedUnitTable(vectors, KEEP, dim), KEEP, dim, 2);
+    const a = await fresh.search(queries, nq);
+    await fresh.close();
+    NearestPool.prestart(2);
+    expect(WorkerCalls.spares(url)).toBe(2);
+    const { pool, setup } = await ivfPool(vectors, KEEP, dim, 2, 40);
+    expect(WorkerCalls.spares(url)).toBe(0);
+    try {
+      const b = await pool.search(queries, nq);
+      for (let i = 0; i < nq; i++) b.index[i] = setup.perm[b.index[i]!]!;
+      expect(Buffer.from(b.index.buffer).equals(Buffer.from(a.index.buffer))).toBe(true);
+      expect(Buffer.from(b.score.buffer).equals(Buffer.from(a.score.buffer))).toBe(true);
+      // and the IVF with every cell probed, on those workers, is the exact answer too
+      const c = await pool.searchIvf(queries, nq, 40);
+      expect(Buffer.from(c.index.buffer).equals(Buffer.from(a.index.buffer))).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('the build gives the same cells and centroids on the workers (2 threads) as on the calling thread', async () => {
     const { dim, vectors } = await realSplit();
     const cells = 40;

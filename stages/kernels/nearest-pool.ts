@@ -63,6 +63,14 @@ export class NearestPool {
     }
   }
 
+  /**
+   * Starts `threads` search workers ahead of need, so that a pool made later (when its table is
+   * ready) does not wait for them to load (about 0.1 s).
+   */
+  static prestart(threads: number): void {
+    if (threads > 0) WorkerCalls.prestart(workerUrl(import.meta.url, './nearest-worker.js'), threads);
+  }
+
   /** The shared SIMD table (memory and layout), or null with the TypeScript kernel. */
   get simdTable(): SimdTable | null {
     return this.simd;

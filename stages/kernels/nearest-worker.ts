@@ -10,14 +10,21 @@ import { nearestRowsJs } from './nearest.js';
 import type { NearestWorkerData } from './nearest-pool.js';
 import { SimdTable } from './nearest-simd.js';
 
-const data = workerData as NearestWorkerData;
-const simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
+/** The table: from workerData, or (a worker started ahead, NearestPool.prestart) from the first message. */
+let data = workerData as NearestWorkerData | null;
+let simd = data?.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
 /** The inverted-file index in the same memory (ivf.ts), once the pool attaches one. */
 let ivf: IvfSearcher | undefined;
 /** The index being built (buildIvf's nearest-centroid steps run here too): its layout only. */
 let building: IvfSearcher | undefined;
 
-parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout }) => {
+parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout; init?: NearestWorkerData }) => {
+  if (m.init) {
+    data = m.init;
+    simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
+    return;
+  }
+  if (!data) throw new Error('nearest worker: a request before its table');
   if (m.build) {
     if (data.kind !== 'simd') throw new Error('ivf: needs the WebAssembly SIMD kernel');
     const l = m.build;

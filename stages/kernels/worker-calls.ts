@@ -12,7 +12,30 @@ export interface RowsAnswer {
   score: Float32Array;
 }
 
+/** Workers started ahead by `WorkerCalls.prestart`, per script URL, not yet given their data. */
+const spares = new Map<string, Worker[]>();
+
 export class WorkerCalls {
+  /**
+   * Starts `n` workers of `url` ahead of need (they load their script meanwhile, unref'd); `start`
+   * then takes one and sends its data as { init: workerData } instead of starting a new worker. Only
+   * for worker scripts that accept that message (nearest-worker.ts).
+   */
+  /** Workers of `url` started ahead and not yet taken. */
+  static spares(url: URL): number {
+    return spares.get(url.href)?.length ?? 0;
+  }
+
+  static prestart(url: URL, n: number): void {
+    const list = spares.get(url.href) ?? [];
+    spares.set(url.href, list);
+    while (list.length < n) {
+      const w = new Worker(url, { workerData: null });
+      w.unref();
+      list.push(w);
+    }
+  }
+
   private list: Worker[] = [];
   private pending = new Map<number, { resolve: (r: RowsAnswer) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
@@ -21,9 +44,11 @@ export class WorkerCalls {
     return this.list.length;
   }
 
-  /** Starts one more worker on `url` with `workerData`. */
+  /** Starts one more worker on `url` with `workerData` (or hands it to a worker started ahead). */
   start(url: URL, workerData: unknown): void {
-    const w = new Worker(url, { workerData });
+    const spare = spares.get(url.href)?.shift();
+    const w = spare ?? new Worker(url, { workerData });
+    if (spare) w.postMessage({ init: workerData });
     w.on('message', (m: { id: number; index?: Int32Array; score?: Float32Array }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
