@@ -101,13 +101,15 @@ export function trainOptions(o: PqOptions & { even?: boolean }): PqTrainOptions 
  * Encodes `rows` rows given block by block in row order (`add`, on this thread), or takes codes
  * encoded elsewhere (`claim` the next rows, then `put` their codes, in any order), then gives the
  * result with the training's and the encoding's times (`result`, from the start of training at
- * t0/c0; CPU time is the whole process's, worker threads included).
+ * t0/c0; CPU time is the whole process's, worker threads included). `shared`: codes and norms in
+ * SharedArrayBuffers.
  */
-export function pqEncoder(codebook: PqCodebook, sampled: number, rows: number, qnorm: boolean | undefined, t0: number, c0: number) {
+export function pqEncoder(codebook: PqCodebook, sampled: number, rows: number, qnorm: boolean | undefined, t0: number, c0: number, shared = false) {
   const t1 = performance.now();
   const c1 = cpuSeconds();
-  const codes = new Uint8Array(rows * codebook.nsubq);
-  const norms = qnorm ? new Float32Array(rows) : undefined;
+  // shared: worker threads may read and write them later (kernels/pq-pool.ts compensate)
+  const codes = new Uint8Array(shared ? new SharedArrayBuffer(rows * codebook.nsubq) : new ArrayBuffer(rows * codebook.nsubq));
+  const norms = qnorm ? new Float32Array(shared ? new SharedArrayBuffer(rows * 4) : new ArrayBuffer(rows * 4)) : undefined;
   let index: SubspaceSearch[] | undefined;
   let at = 0;
   let done = 0;

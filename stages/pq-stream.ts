@@ -36,9 +36,10 @@ async function readRows(src: RowSource, wanted: Int32Array, dim: number, into?: 
 
 /**
  * quantizeRows over the rows of `sources` in order (see the module comment). With `threads` > 0,
- * training and encoding run on that many worker threads (pq-pool.ts): the same result.
+ * or a pool, training and encoding run on worker threads (pq-pool.ts): the same result. A pool
+ * passed in stays open (and holds the codebook; the codes and norms are then shared memory).
  */
-export async function quantizeRowSources(sources: readonly RowSource[], dim: number, o: PqOptions & { even?: boolean } = {}, threads = 0): Promise<PqResult> {
+export async function quantizeRowSources(sources: readonly RowSource[], dim: number, o: PqOptions & { even?: boolean } = {}, threads: number | PqPool = 0): Promise<PqResult> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
   const total = sources.reduce((s, b) => s + b.rows, 0);
@@ -56,7 +57,7 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     base += src.rows;
     p = q;
   }
-  if (threads < 1) {
+  if (threads === 0 || (typeof threads === 'number' && threads < 1)) {
     const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to);
     const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
     for (const src of sources) {
@@ -73,11 +74,11 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     }
     return enc.result();
   }
-  const pool = new PqPool(threads);
+  const pool = typeof threads === 'number' ? new PqPool(threads) : threads;
   try {
     const jobs = pqJobs(sample, picked.length, dim, to);
     const { codebook, sampled } = jobs.finish(await pool.train(jobs.nsubq, jobs.job));
-    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
+    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0, pool === threads);
     await pool.setCodebook(codebook);
     // blocks go to the workers as they are read; at most 2 per worker in flight
     const flight: Promise<void>[] = [];
@@ -96,7 +97,7 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     await Promise.all(flight);
     return enc.result();
   } finally {
-    await pool.close();
+    if (pool !== threads) await pool.close();
   }
 }
 

@@ -47,6 +47,7 @@ import { checkPqOptions, codebookIndex, cpuSeconds, normCodesFor, quantizeNorms,
 import { KEPT_ONLY_STATE, keptAndSampleRows, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
 import { planNgrams } from './serialize-subwords.js';
 import { quantizeRowSources, type RowSource } from './pq-stream.js';
+import { PqPool } from './kernels/pq-pool.js';
 
 export const QUANTIZE_METHODS = ['pq'] as const;
 /** Formats that are always quantized. */
@@ -396,56 +397,40 @@ async function writeFtzOutput(ctx: RunContext, input: QuantizedSerializeInput, r
   const qnorm = q.qnorm ?? true;
   // rows read from the file when the plan's rows are not in memory; the same result either way
   const sources: RowSource[] = M && !plan!.rowsResident ? [blocks[0]!, { rows: M, read: (rows, fn) => plan!.readRows(rows, fn) }] : blocks;
-  const pq = await quantizeRowSources(sources, dim, { ...q, qnorm, seed: ctx.options.seed }, pqThreads(ctx, sources, dim));
-  fill(report, pq, qnorm);
-  const cb = pq.codebook;
-  if (cb.k !== KSUB) throw new Error(`fastText needs ${KSUB} centroids per sub-quantizer`);
+  const threads = pqThreads(ctx, sources, dim);
+  // worker threads for quantization and compensation (kernels/pq-pool.ts): the same bits as without
+  const pool = threads > 0 ? new PqPool(threads) : undefined;
+  let pq: PqResult;
   let levels: Float32Array | undefined;
   let normCodes: Uint8Array | undefined;
-  if (qnorm) ({ levels, codes: normCodes } = quantizeNorms(pq.norms!, ctx.options.seed));
-  const alpha = (row: number) => (levels ? levels[normCodes![row]!]! : 1);
-
-  if (q.compensate !== false) {
-    // Word row w' = (1 + n) v - sum of the decoded rows of the word's n-grams in the output, so
-    // that fastText's (w' + sum) / (1 + n) is v up to the quantization of w' alone.
-    const t = performance.now();
-    const c0 = cpuSeconds();
-    const list = new IntList(64);
-    const acc = new Float64Array(dim);
-    // the corrected word rows, encoded COMPENSATE_ROWS at a time
-    const w = new Float32Array(Math.min(N, COMPENSATE_ROWS) * dim);
-    const index = codebookIndex(cb);
-    let changed = 0;
-    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
-      const rows = Math.min(COMPENSATE_ROWS, N - i0);
-      for (let r = 0; r < rows; r++) {
-        const i = i0 + r;
+  try {
+    pq = await quantizeRowSources(sources, dim, { ...q, qnorm, seed: ctx.options.seed }, pool ?? 0);
+    fill(report, pq, qnorm);
+    if (pq.codebook.k !== KSUB) throw new Error(`fastText needs ${KSUB} centroids per sub-quantizer`);
+    if (qnorm) ({ levels, codes: normCodes } = quantizeNorms(pq.norms!, ctx.options.seed));
+    if (q.compensate !== false) {
+      const t = performance.now();
+      const c0 = cpuSeconds();
+      const rowsOf = (i: number, list: IntList): void => {
         list.clear();
-        let n = 0;
-        acc.fill(0);
-        if (plan) {
-          ft!.indexer.pushIndices(words[i]!, list);
-          for (let j = 0; j < list.length; j++) {
-            const p = plan.rowMap[list.data[j]!]!;
-            if (p < 0) continue;
-            addDecoded(cb, pq.codes, N + p, alpha(N + p), acc);
-            n++;
-          }
+        if (!plan) return;
+        ft!.indexer.pushIndices(words[i]!, list);
+        let w = 0;
+        for (let j = 0; j < list.length; j++) {
+          const p = plan.rowMap[list.data[j]!]!;
+          if (p >= 0) list.data[w++] = N + p;
         }
-        const v = kept.row(i);
-        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + n) * v[d]! - acc[d]!;
-      }
-      encodeRows(cb, w, rows, pq.codes, i0, pq.norms, i0, index);
-      changed += rows;
+        list.length = w;
+      };
+      await compensate(pq, N, (i) => kept.row(i), rowsOf, levels, normCodes, pool);
+      report.compensated = N;
+      report.encodeSeconds = Math.round((report.encodeSeconds + (performance.now() - t) / 1000) * 1000) / 1000;
+      report.encodeCpuSeconds = Math.round((report.encodeCpuSeconds + cpuSeconds() - c0) * 1000) / 1000;
     }
-    if (levels) {
-      // the word rows' norms changed: their levels again (the levels themselves stay)
-      normCodes!.set(normCodesFor(levels, pq.norms!.subarray(0, N)), 0);
-    }
-    report.compensated = changed;
-    report.encodeSeconds = Math.round((report.encodeSeconds + (performance.now() - t) / 1000) * 1000) / 1000;
-    report.encodeCpuSeconds = Math.round((report.encodeCpuSeconds + cpuSeconds() - c0) * 1000) / 1000;
+  } finally {
+    await pool?.close();
   }
+  const cb = pq.codebook;
 
   const args = ft ? { ...ft.args } : plainArgs(dim);
   const prune = plan ? prunePairs(ft!, plan) : { buckets: new Int32Array(0), rows: new Int32Array(0) };
@@ -532,17 +517,82 @@ async function verify(ctx: RunContext, file: string, to: string, report: Quantiz
 }
 
 /**
+ * Compensation of the kept word rows: word row w' = (1 + n) v - (sum of the decoded rows of the
+ * word's n-grams in the output), so that fastText's (w' + sum) / (1 + n) is v up to the
+ * quantization of w' alone; w' is encoded in place of the word's codes (code rows [0, N); the
+ * n-gram rows it reads come after). `rowsOf(i, list)` lists word i's n-gram code rows. On the
+ * pool's workers, blocks of COMPENSATE_ROWS words (their lists made here while the workers run):
+ * each word's sum is the same float64 sum in the same order, so the same bits.
+ */
+async function compensate(
+  pq: PqResult,
+  N: number,
+  target: (i: number) => Float32Array,
+  rowsOf: (i: number, list: IntList) => void,
+  levels: Float32Array | undefined,
+  normCodes: Uint8Array | undefined,
+  pool: PqPool | undefined,
+): Promise<void> {
+  const cb = pq.codebook;
+  const dim = cb.dim;
+  const list = new IntList(64);
+  if (pool) {
+    await pool.share(pq.codes, pq.norms, levels, normCodes);
+    const flight: Promise<unknown>[] = [];
+    let waited = 0;
+    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
+      const rows = Math.min(COMPENSATE_ROWS, N - i0);
+      const starts = new Int32Array(rows + 1);
+      const all = new IntList(rows * 64);
+      const v = new Float32Array(rows * dim);
+      for (let r = 0; r < rows; r++) {
+        rowsOf(i0 + r, list);
+        for (let j = 0; j < list.length; j++) all.push(list.data[j]!);
+        starts[r + 1] = all.length;
+        v.set(target(i0 + r).subarray(0, dim), r * dim);
+      }
+      while (flight.length - waited >= 2 * pool.size) await flight[waited++];
+      flight.push(pool.compensate({ row0: i0, rows, starts, list: all.data.slice(0, all.length), v }));
+    }
+    await Promise.all(flight);
+  } else {
+    const acc = new Float64Array(dim);
+    // the corrected word rows, encoded COMPENSATE_ROWS at a time
+    const w = new Float32Array(Math.min(N, COMPENSATE_ROWS) * dim);
+    const index = codebookIndex(cb);
+    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
+      const rows = Math.min(COMPENSATE_ROWS, N - i0);
+      for (let r = 0; r < rows; r++) {
+        rowsOf(i0 + r, list);
+        acc.fill(0);
+        for (let j = 0; j < list.length; j++) {
+          const q = list.data[j]!;
+          addDecoded(cb, pq.codes, q, levels ? levels[normCodes![q]!]! : 1, acc);
+        }
+        const v = target(i0 + r);
+        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + list.length) * v[d]! - acc[d]!;
+      }
+      encodeRows(cb, w, rows, pq.codes, i0, pq.norms, i0, index);
+    }
+  }
+  if (levels) {
+    // the word rows' norms changed: their levels again (the levels themselves stay)
+    normCodes!.set(normCodesFor(levels, pq.norms!.subarray(0, N)), 0);
+  }
+}
+
+/**
  * Worker threads for product quantization: the run's thread count (--threads, default the cores),
  * none for small jobs (starting a worker costs more than it saves) or a single thread.
  */
 function pqThreads(ctx: RunContext, sources: readonly RowSource[], dim: number): number {
   const rows = sources.reduce((s, b) => s + b.rows, 0);
   const threads = ctx.options.threads;
-  return threads > 1 && rows * dim >= PQ_THREADS_MIN_VALUES ? threads : 0;
+  return threads > 1 && rows * dim >= PQ_THREADS.minValues ? threads : 0;
 }
 
-/** Values (rows x dim) below which quantization stays on the calling thread. */
-const PQ_THREADS_MIN_VALUES = 5_000_000;
+/** Values (rows x dim) below which quantization stays on the calling thread (tests lower it). */
+export const PQ_THREADS = { minValues: 5_000_000 };
 
 /** Corrected word rows encoded at a time (compensation). */
 const COMPENSATE_ROWS = 4096;

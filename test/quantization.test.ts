@@ -25,7 +25,7 @@ import { seedPlusPlus2 } from '../stages/kernels/pq-seed.js';
 import { pqShape, seededRandom, type PqCodebook } from '../stages/kernels/pq-train.js';
 import { quantizeNorms, quantizeRows } from '../stages/pq-quantize.js';
 import { quantizeRowSources } from '../stages/pq-stream.js';
-import type { QuantizationReport } from '../stages/serialize-quantized.js';
+import { PQ_THREADS, type QuantizationReport } from '../stages/serialize-quantized.js';
 import { fasttextBuckets } from '../stages/subwords/fasttext-hash.js';
 import { runCli } from './helpers/cli.js';
 import { fasttextNN, fasttextVectors, printedGap } from './helpers/fasttext-peer.js';
@@ -372,6 +372,19 @@ describe('prune to .ftz (fastText skipgram model, keep 1,000 of 8,661 words, 2,0
   beforeAll(async () => {
     ctx = await run(SMALL, subwordRun(out, 1000, { to: 'ftz' }));
     plainCtx = await run(SMALL, subwordRun(plain, 1000, { to: 'ftz', quantize: { compensate: false } }));
+  });
+
+  test('on worker threads (quantization and compensation) the file is the same, byte for byte', async () => {
+    const pooled = path.join(dir, 'small-pooled.ftz');
+    const saved = PQ_THREADS.minValues;
+    PQ_THREADS.minValues = 0;
+    try {
+      const c = await runGraph({ input: SMALL, stages: [{ stage: 'parse' }, ...subwordRun(pooled, 1000, { to: 'ftz' })] }, { quiet: true, threads: 2 });
+      expect((c.report.quantization as QuantizationReport).compensated).toBe(1000);
+    } finally {
+      PQ_THREADS.minValues = saved;
+    }
+    expect(fs.readFileSync(pooled).equals(fs.readFileSync(out))).toBe(true);
   });
 
   test('the file holds the kept words with their counts, the pruned index of every bucket the vocabulary uses, and is small', async () => {

@@ -17,7 +17,23 @@ import type { PqCodebook, SubspaceJob } from './pq-train.js';
 export type PqWorkerRequest =
   | { id: number; kind: 'train'; job: SubspaceJob }
   | { id: number; kind: 'codebook'; codebook: PqCodebook }
-  | { id: number; kind: 'encode'; data: Float32Array; rows: number; norms: boolean };
+  | { id: number; kind: 'encode'; data: Float32Array; rows: number; norms: boolean }
+  | { id: number; kind: 'shared'; codes: Uint8Array; norms?: Float32Array; levels?: Float32Array; normCodes?: Uint8Array }
+  | { id: number; kind: 'compensate'; job: CompensateJob };
+
+/**
+ * Corrected word rows (the .ftz writer's compensation): word r of the job (code row row0 + r)
+ * gets w = (1 + n) v - (sum of the n decoded code rows list[starts[r] .. starts[r + 1])), summed
+ * in float64 in list order, then w is encoded in place of its codes (and its norm written).
+ */
+export interface CompensateJob {
+  row0: number;
+  rows: number;
+  starts: Int32Array;
+  list: Int32Array;
+  /** rows x dim: the words' target vectors. */
+  v: Float32Array;
+}
 
 /** A worker's answer. */
 export interface PqWorkerAnswer {
@@ -105,6 +121,19 @@ export class PqPool {
   /** Codes of `rows` rows (the block is moved to the worker), with their norms when asked. */
   encode(data: Float32Array, rows: number, norms: boolean): Promise<PqWorkerAnswer> {
     return this.call(this.idlest(), { kind: 'encode', data, rows, norms }, [data.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Shares the codes and norms (SharedArrayBuffer views, the result of a pooled quantization) and
+   * the norm levels with every worker, for `compensate`.
+   */
+  async share(codes: Uint8Array, norms?: Float32Array, levels?: Float32Array, normCodes?: Uint8Array): Promise<void> {
+    await Promise.all(this.workers.map((_, i) => this.call(i, { kind: 'shared', codes, norms, levels, normCodes })));
+  }
+
+  /** Runs a compensation job (its arrays are moved to the worker); the codes change in place. */
+  compensate(job: CompensateJob): Promise<PqWorkerAnswer> {
+    return this.call(this.idlest(), { kind: 'compensate', job }, [job.starts.buffer as ArrayBuffer, job.list.buffer as ArrayBuffer, job.v.buffer as ArrayBuffer]);
   }
 
   /** Jobs in flight on all workers. */

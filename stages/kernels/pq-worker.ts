@@ -3,12 +3,14 @@
  * rows with the codebook it was last sent (pq-encode.ts). Answers carry their results transferred.
  */
 import { parentPort } from 'node:worker_threads';
+import { addDecoded } from './pq-decode.js';
 import { codebookIndex, encodeRows, type SubspaceSearch } from './pq-encode.js';
 import type { PqWorkerAnswer, PqWorkerRequest } from './pq-pool.js';
 import { trainSubspace, type PqCodebook } from './pq-train.js';
 
 let codebook: PqCodebook | undefined;
 let index: SubspaceSearch[] = [];
+let shared: { codes: Uint8Array; norms?: Float32Array; levels?: Float32Array; normCodes?: Uint8Array } | undefined;
 
 parentPort!.on('message', (m: PqWorkerRequest) => {
   try {
@@ -19,6 +21,27 @@ parentPort!.on('message', (m: PqWorkerRequest) => {
     } else if (m.kind === 'codebook') {
       codebook = m.codebook;
       index = codebookIndex(codebook);
+      parentPort!.postMessage({ id: m.id });
+    } else if (m.kind === 'shared') {
+      shared = m;
+      parentPort!.postMessage({ id: m.id });
+    } else if (m.kind === 'compensate') {
+      const cb = codebook!;
+      const { codes, norms, levels, normCodes } = shared!;
+      const { row0, rows, starts, list, v } = m.job;
+      const dim = cb.dim;
+      const acc = new Float64Array(dim);
+      const w = new Float32Array(rows * dim);
+      for (let r = 0; r < rows; r++) {
+        acc.fill(0);
+        const n = starts[r + 1]! - starts[r]!;
+        for (let t = starts[r]!; t < starts[r + 1]!; t++) {
+          const q = list[t]!;
+          addDecoded(cb, codes, q, levels ? levels[normCodes![q]!]! : 1, acc);
+        }
+        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + n) * v[r * dim + d]! - acc[d]!;
+      }
+      encodeRows(cb, w, rows, codes, row0, norms, row0, index);
       parentPort!.postMessage({ id: m.id });
     } else {
       const cb = codebook!;

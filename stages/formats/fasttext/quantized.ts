@@ -163,6 +163,20 @@ function decodeCode(pq: ProductQuantizer, codes: Uint8Array, codeOffset: number,
 }
 
 /**
+ * Code buffers reused from one read to the next (a sweep reads many runs, and a new array per run
+ * kept the garbage collector busy); a read takes one from the list and gives it back when done, so
+ * reads in flight at the same time never share one.
+ */
+const freeBuffers: Uint8Array[] = [];
+/** Larger buffers (one-off reads of many rows) are not kept. */
+const KEEP_BUFFER_BYTES = 16 << 20;
+
+function takeBuffer(n: number): Uint8Array {
+  const b = freeBuffers.pop();
+  return b && b.length >= n ? b : new Uint8Array(Math.max(n, b ? Math.min(2 * b.length, KEEP_BUFFER_BYTES) : 0));
+}
+
+/**
  * Decodes rows [start, start + count) into `out` at `outOffset` (floats) or a new array. With
  * `only`, just rows only.rows[i] + only.base (ascending, repeats allowed, inside the range) are
  * decoded; the others are left as they were.
@@ -183,28 +197,33 @@ export async function readQuantRows(
   if (count === 0) return dst;
   const nsubq = m.pq.nsubq;
   const at = m.codesOffset + start * nsubq;
-  const codes = new Uint8Array(count * nsubq);
-  const got = await file.readInto(at, codes);
-  if (got < codes.length) throw new InputError('file ends inside the quantized codes', { file: file.name, offset: at + got, part });
-  let normCodes: Uint8Array | undefined;
-  if (m.qnorm) {
-    normCodes = new Uint8Array(count);
-    const n = await file.readInto(m.normCodesOffset + start, normCodes);
-    if (n < count) throw new InputError('file ends inside the norm codes', { file: file.name, offset: m.normCodesOffset + start + n, part });
-  }
-  const decode = (r: number): void => decodeCode(m.pq, codes, r * nsubq, normCodes ? m.norms![normCodes[r]!]! : 1, dst, outOffset + r * dim);
-  if (only) {
-    const first = start - only.base;
-    let prev = -1;
-    for (let i = 0; i < only.rows.length; i++) {
-      const r = only.rows[i]! - first;
-      if (r === prev) continue;
-      if (r < 0 || r >= count) throw new RangeError(`row ${only.rows[i]! + only.base} outside the rows read [${start}, ${start + count})`);
-      decode(r);
-      prev = r;
+  const buf = takeBuffer(count * (nsubq + 1));
+  try {
+    const codes = buf.subarray(0, count * nsubq);
+    const got = await file.readInto(at, codes);
+    if (got < codes.length) throw new InputError('file ends inside the quantized codes', { file: file.name, offset: at + got, part });
+    let normCodes: Uint8Array | undefined;
+    if (m.qnorm) {
+      normCodes = buf.subarray(count * nsubq, count * (nsubq + 1));
+      const n = await file.readInto(m.normCodesOffset + start, normCodes);
+      if (n < count) throw new InputError('file ends inside the norm codes', { file: file.name, offset: m.normCodesOffset + start + n, part });
     }
-  } else {
-    for (let r = 0; r < count; r++) decode(r);
+    const decode = (r: number): void => decodeCode(m.pq, codes, r * nsubq, normCodes ? m.norms![normCodes[r]!]! : 1, dst, outOffset + r * dim);
+    if (only) {
+      const first = start - only.base;
+      let prev = -1;
+      for (let i = 0; i < only.rows.length; i++) {
+        const r = only.rows[i]! - first;
+        if (r === prev) continue;
+        if (r < 0 || r >= count) throw new RangeError(`row ${only.rows[i]! + only.base} outside the rows read [${start}, ${start + count})`);
+        decode(r);
+        prev = r;
+      }
+    } else {
+      for (let r = 0; r < count; r++) decode(r);
+    }
+  } finally {
+    if (buf.length <= KEEP_BUFFER_BYTES && freeBuffers.length < 4) freeBuffers.push(buf);
   }
   return dst;
 }
