@@ -13,7 +13,7 @@
  * (on workers: at most 2 blocks per worker in flight, 4,096 x dim x 4 bytes each).
  */
 import { PqPool } from './kernels/pq-pool.js';
-import { pqJobs, seededRandom, selectRows, trainPqOnSample } from './kernels/pq-train.js';
+import { pqJobs, seededRandom, selectRows, trainPqOnSample, type PqCodebook } from './kernels/pq-train.js';
 import { cpuSeconds, pqEncoder, trainOptions, type PqOptions, type PqResult } from './pq-quantize.js';
 
 /** Rows in memory, or rows read on demand in ascending order. */
@@ -44,41 +44,26 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
   const c0 = cpuSeconds();
   const total = sources.reduce((s, b) => s + b.rows, 0);
   const to = trainOptions(o);
-  // the rows trainPq would draw, with the same generator it would draw them from
-  const random = seededRandom(to.seed ?? 1);
-  const picked = selectRows(total, to.sample, random);
-  const sample = new Float32Array(picked.length * dim);
-  let base = 0;
-  let p = 0;
-  for (const src of sources) {
-    let q = p;
-    while (q < picked.length && picked[q]! < base + src.rows) q++;
-    await readRows(src, picked.subarray(p, q).map((r) => r - base), dim, sample.subarray(p * dim, q * dim));
-    base += src.rows;
-    p = q;
-  }
-  if (threads === 0 || (typeof threads === 'number' && threads < 1)) {
-    const { codebook, sampled } = trainPqOnSample(sample, picked.length, dim, to);
-    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0);
-    for (const src of sources) {
-      if ('data' in src) {
-        enc.add(src.data, src.rows);
-        continue;
-      }
-      const buf = new Float32Array(Math.min(BLOCK_ROWS, src.rows) * dim);
-      for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
-        const n = Math.min(BLOCK_ROWS, src.rows - s);
-        // one block buffer, encoded before the next read
-        enc.add(await readRows(src, blockRows(s, n), dim, buf.subarray(0, n * dim)), n);
-      }
-    }
-    return enc.result();
-  }
-  const pool = typeof threads === 'number' ? new PqPool(threads) : threads;
+  const pool = typeof threads === 'number' ? (threads >= 1 ? new PqPool(threads) : undefined) : threads;
   try {
-    const jobs = pqJobs(sample, picked.length, dim, to);
-    const { codebook, sampled } = jobs.finish(await pool.train(jobs.nsubq, jobs.job));
-    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0, pool === threads);
+    // the sample lives in train() only: it is garbage before the encoding's blocks are read
+    const { codebook, sampled } = await train(sources, dim, total, to, pool);
+    const enc = pqEncoder(codebook, sampled, total, o.qnorm, t0, c0, pool !== undefined && pool === threads);
+    if (!pool) {
+      for (const src of sources) {
+        if ('data' in src) {
+          enc.add(src.data, src.rows);
+          continue;
+        }
+        const buf = new Float32Array(Math.min(BLOCK_ROWS, src.rows) * dim);
+        for (let s = 0; s < src.rows; s += BLOCK_ROWS) {
+          const n = Math.min(BLOCK_ROWS, src.rows - s);
+          // one block buffer, encoded before the next read
+          enc.add(await readRows(src, blockRows(s, n), dim, buf.subarray(0, n * dim)), n);
+        }
+      }
+      return enc.result();
+    }
     await pool.setCodebook(codebook);
     // blocks go to the workers as they are read; at most 2 per worker in flight
     const flight: Promise<void>[] = [];
@@ -97,8 +82,28 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
     await Promise.all(flight);
     return enc.result();
   } finally {
-    if (pool !== threads) await pool.close();
+    if (pool && pool !== threads) await pool.close();
   }
+}
+
+/** The codebook trained on the rows trainPq would draw (see the module comment), on the pool's workers when given. */
+async function train(sources: readonly RowSource[], dim: number, total: number, to: ReturnType<typeof trainOptions>, pool: PqPool | undefined): Promise<{ codebook: PqCodebook; sampled: number }> {
+  // the rows trainPq would draw, with the same generator it would draw them from
+  const random = seededRandom(to.seed ?? 1);
+  const picked = selectRows(total, to.sample, random);
+  const sample = new Float32Array(picked.length * dim);
+  let base = 0;
+  let p = 0;
+  for (const src of sources) {
+    let q = p;
+    while (q < picked.length && picked[q]! < base + src.rows) q++;
+    await readRows(src, picked.subarray(p, q).map((r) => r - base), dim, sample.subarray(p * dim, q * dim));
+    base += src.rows;
+    p = q;
+  }
+  if (!pool) return trainPqOnSample(sample, picked.length, dim, to);
+  const jobs = pqJobs(sample, picked.length, dim, to);
+  return jobs.finish(await pool.train(jobs.nsubq, jobs.job));
 }
 
 /** Rows [s, s + n). */
