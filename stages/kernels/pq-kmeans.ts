@@ -4,7 +4,11 @@
  * (fastText's way). A centroid left without points is moved onto the point
  * farthest from its own centroid (which splits the worst cluster). Stops after `iterations`
  * assignment steps or when no point changes cluster. docs/quantization.md compares it with ml-kmeans.
- * Cost: (iterations + trials + 1) x n x k x d multiply-adds at most (pq-nearest-sorted.ts visits far fewer centroids), memory 28 x n bytes.
+ * 2-dim points (the default sub-vector size) are seeded over boxes of points (pq-seed.ts) and
+ * assigned through a grid of candidate centroids rebuilt every step (pq-nearest-grid.ts); other
+ * sizes use the sorted search (pq-nearest-sorted.ts). All searches give brute force's answer.
+ * Cost: (iterations + trials + 1) x n x k x d multiply-adds at most (the searches visit far fewer
+ * centroids: about 6 per 2-dim point, plus 48^2 cells x ~30 steps per grid), memory 28 x n bytes.
  */
 import { buildCentroidGrid, nearestCentroidsGrid } from './pq-nearest-grid.js';
 import { nearestCentroids } from './pq-nearest.js';
