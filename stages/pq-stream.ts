@@ -64,9 +64,12 @@ export async function quantizeRowSources(sources: readonly RowSource[], dim: num
       }
       return enc.result();
     }
-    await pool.setCodebook(codebook);
+    // the workers build their search structures while the first blocks are read (a worker takes
+    // its messages in order: the codebook before any block)
+    const ready = pool.setCodebook(codebook);
+    ready.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     // blocks go to the workers as they are read; at most 2 per worker in flight
-    const flight: Promise<void>[] = [];
+    const flight: Promise<void>[] = [ready];
     let waited = 0;
     const send = async (data: Float32Array, n: number): Promise<void> => {
       while (flight.length - waited >= 2 * pool.size) await flight[waited++];
