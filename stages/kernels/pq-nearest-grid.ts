@@ -134,7 +134,7 @@ export function buildCentroidGrid(centroids: Float32Array, cOffset: number, k: n
 }
 
 /** First position of the ascending `a` whose value is >= v. */
-function lowerBound(a: Float64Array, v: number): number {
+export function lowerBound(a: Float64Array, v: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

@@ -17,19 +17,10 @@
  * it reaches (about n / centroids so far); memory 40 x n bytes.
  */
 
+import { lowerBound } from './pq-nearest-grid.js';
+
 /** Points per box (about). */
 const PER_BOX = 32;
-
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** g - 1 cuts at the quantiles of `v` (of every step-th value: they only shape the boxes). */
 function quantileCuts(v: Float64Array, g: number): Float64Array {
