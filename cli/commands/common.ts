@@ -25,7 +25,7 @@ export function parseSize(s: string): number {
 
 export function runOptions<T>(y: Argv<T>) {
   return y
-    .option('threads', { type: 'number', describe: 'worker threads for the similarity kernels (default: number of cores)' })
+    .option('threads', { type: 'number', describe: 'worker threads for nearest-row search, k-means and product quantization (default: number of cores)' })
     .option('batch', { type: 'number', describe: 'rows per batch flowing between stages', default: 2048 })
     .option('seed', { type: 'number', describe: 'seed for anything random (same seed, same input: same output)', default: 1 })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress, notes or summary on stderr (errors still print)', default: false })
