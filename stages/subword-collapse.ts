@@ -132,18 +132,22 @@ export const REBUILD_SAMPLE = 10000;
 
 /**
  * Rows a pass over a fastText model too large for the reader's budget needs to check a pruned
- * model: every kept word and every step-th other word (about `sample`); undefined when the n-gram
- * rows fit in memory (a full pass is cheap) or the dictionary repeats words.
+ * model: every kept word (or, with `keptSample`, runs of about that many by kept rank) and runs of
+ * about `sample` other words; undefined when the n-gram rows fit in memory (a full pass is cheap)
+ * or the dictionary repeats words.
  */
-export function keptAndSampleRows(ctx: RunContext, sample = REBUILD_SAMPLE): Uint8Array | undefined {
+export function keptAndSampleRows(ctx: RunContext, sample = REBUILD_SAMPLE, keptSample = Infinity): Uint8Array | undefined {
   const model = ctx.model;
   const kept = ctx.kept;
   if (!(model instanceof FastTextModel) || model.tableResident || model.duplicateWords > 0 || !kept) return undefined;
   const need = new Uint8Array(model.nwords);
-  for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) need[kept.sourceRow[k]!] = 2;
+  // kept words: 2 when taken (all, or runs of a sample by kept rank), 3 when left out
+  const inKept = sampleRuns(kept.size, keptSample);
+  for (let k = 0; k < kept.size; k++) if (kept.sourceRow[k]! >= 0) need[kept.sourceRow[k]!] = inKept(k) ? 2 : 3;
   const inSample = sampleRuns(model.nwords - kept.size, sample);
   for (let r = 0, p = 0; r < need.length; r++) {
     if (need[r] === 2) need[r] = 1;
+    else if (need[r] === 3) need[r] = 0;
     else if (inSample(p++)) need[r] = 1;
   }
   return need;
