@@ -12,7 +12,7 @@
 # bench/out/huge).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CLI=$ROOT/dist/cli/main.js
+CLI=$ROOT/dist/bundle/main.js   # the installed program (package.json "bin")
 MODEL=$ROOT/bench/data/ft2m.bin
 TIMEOUT=900
 PEERS=0
