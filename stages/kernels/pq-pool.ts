@@ -9,9 +9,9 @@
  * a time) or the blocks in flight (at most 2 per worker, rows x dim x 4 bytes each), and its copy
  * of the codebook's search structures (about 100 KB per sub-quantizer).
  */
-import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../../pipeline/workers.js';
 import type { PqCodebook, SubspaceJob } from './pq-train.js';
+import { WorkerCalls, type WorkerAnswer } from './worker-calls.js';
 
 /** A message to a worker (pq-worker.ts). */
 export type PqWorkerRequest =
@@ -36,9 +36,7 @@ export interface CompensateJob {
 }
 
 /** A worker's answer. */
-export interface PqWorkerAnswer {
-  id: number;
-  error?: string;
+export interface PqWorkerAnswer extends WorkerAnswer {
   centroids?: Float32Array;
   distortion?: number;
   codes?: Uint8Array;
@@ -47,44 +45,33 @@ export interface PqWorkerAnswer {
 }
 
 export class PqPool {
-  private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (a: PqWorkerAnswer) => void; reject: (e: unknown) => void }>();
+  private readonly workers = new WorkerCalls<PqWorkerAnswer>();
+  /** Jobs in flight per worker. */
   private readonly busy: number[] = [];
-  private nextId = 0;
 
   /** `threads` workers (at least 1). */
   constructor(threads: number) {
     const url = workerUrl(import.meta.url, './pq-worker.js');
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(url);
-      w.on('message', (a: PqWorkerAnswer) => {
-        const p = this.pending.get(a.id);
-        this.pending.delete(a.id);
-        if (a.error !== undefined) p?.reject(new Error(a.error));
-        else p?.resolve(a);
-      });
-      w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      this.workers.push(w);
+      this.workers.start(url, undefined);
       this.busy.push(0);
     }
   }
 
   get size(): number {
-    return this.workers.length;
+    return this.workers.size;
   }
 
   private call(i: number, msg: object, transfer: ArrayBuffer[] = []): Promise<PqWorkerAnswer> {
-    const id = this.nextId++;
     this.busy[i]!++;
-    return new Promise<PqWorkerAnswer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.workers[i]!.postMessage({ id, ...msg }, transfer);
-    }).finally(() => {
+    return this.workers.call(i, msg, transfer).finally(() => {
       this.busy[i]!--;
     });
+  }
+
+  /** Worker numbers 0 .. size - 1. */
+  private each(): number[] {
+    return Array.from({ length: this.size }, (_, i) => i);
   }
 
   /** The worker with the fewest jobs in flight (the lowest index on ties). */
@@ -109,13 +96,13 @@ export class PqPool {
         out[m] = { centroids: a.centroids!, distortion: a.distortion! };
       }
     };
-    await Promise.all(this.workers.map((_, i) => run(i)));
+    await Promise.all(this.each().map((i) => run(i)));
     return out;
   }
 
   /** Sends the codebook every later `encode` uses (each worker builds its search structures). */
   async setCodebook(codebook: PqCodebook): Promise<void> {
-    await Promise.all(this.workers.map((_, i) => this.call(i, { kind: 'codebook', codebook })));
+    await Promise.all(this.each().map((i) => this.call(i, { kind: 'codebook', codebook })));
   }
 
   /** Codes of `rows` rows (the block is moved to the worker), with their norms when asked. */
@@ -128,7 +115,7 @@ export class PqPool {
    * the norm levels with every worker, for `compensate`.
    */
   async share(codes: Uint8Array, norms?: Float32Array, levels?: Float32Array, normCodes?: Uint8Array): Promise<void> {
-    await Promise.all(this.workers.map((_, i) => this.call(i, { kind: 'shared', codes, norms, levels, normCodes })));
+    await Promise.all(this.each().map((i) => this.call(i, { kind: 'shared', codes, norms, levels, normCodes })));
   }
 
   /** Runs a compensation job (its arrays are moved to the worker); the codes change in place. */
@@ -142,7 +129,6 @@ export class PqPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    await this.workers.close();
   }
 }

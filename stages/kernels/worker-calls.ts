@@ -1,13 +1,20 @@
 /**
- * Calls to the worker threads of a kernel pool (nearest-pool.ts, topk-pool.ts): each call posts
- * { id, ...message } to one worker and resolves with the answer that comes back with the same id
- * ({ id, index, score }); a worker's error rejects every pending call. Workers are unref'd while
- * no call is pending, so an idle pool does not keep the process alive.
+ * Calls to the worker threads of a kernel pool (nearest-pool.ts, topk-pool.ts, pq-pool.ts): each
+ * call posts { id, ...message } to one worker and resolves with the answer that comes back with the
+ * same id; an answer with an `error` message rejects its call, and a worker's crash rejects every
+ * pending call. Workers are unref'd while no call is pending, so an idle pool does not keep the
+ * process alive.
  */
 import { Worker } from 'node:worker_threads';
 
-/** A worker's answer: rows and scores, laid out as the pool's kernel defines. */
-export interface RowsAnswer {
+/** What every answer carries: its call's id, and an error message when the call failed. */
+export interface WorkerAnswer {
+  id: number;
+  error?: string;
+}
+
+/** The nearest and top-k kernels' answer: rows and scores, laid out as the pool's kernel defines. */
+export interface RowsAnswer extends WorkerAnswer {
   index: Int32Array;
   score: Float32Array;
 }
@@ -15,7 +22,7 @@ export interface RowsAnswer {
 /** Workers started ahead by `WorkerCalls.prestart`, per script URL, not yet given their data. */
 const spares = new Map<string, Worker[]>();
 
-export class WorkerCalls {
+export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
   /**
    * Starts `n` workers of `url` ahead of need (they load their script meanwhile, unref'd); `start`
    * then takes one and sends its data as { init: workerData } instead of starting a new worker. Only
@@ -37,7 +44,7 @@ export class WorkerCalls {
   }
 
   private list: Worker[] = [];
-  private pending = new Map<number, { resolve: (r: RowsAnswer) => void; reject: (e: unknown) => void }>();
+  private pending = new Map<number, { resolve: (r: A) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
 
   get size(): number {
@@ -49,10 +56,11 @@ export class WorkerCalls {
     const spare = spares.get(url.href)?.shift();
     const w = spare ?? new Worker(url, { workerData });
     if (spare) w.postMessage({ init: workerData });
-    w.on('message', (m: { id: number; index?: Int32Array; score?: Float32Array }) => {
+    w.on('message', (m: A) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      p?.resolve({ index: m.index!, score: m.score! });
+      if (typeof m.error === 'string') p?.reject(new Error(m.error));
+      else p?.resolve(m);
     });
     w.on('error', (e) => {
       for (const p of this.pending.values()) p.reject(e);
@@ -63,10 +71,10 @@ export class WorkerCalls {
   }
 
   /** Posts `msg` to worker `i` (moving `transfer`) and waits for its answer. */
-  call(i: number, msg: object, transfer: ArrayBuffer[] = []): Promise<RowsAnswer> {
+  call(i: number, msg: object, transfer: ArrayBuffer[] = []): Promise<A> {
     const w = this.list[i]!;
     const id = this.nextId++;
-    return new Promise<RowsAnswer>((resolve, reject) => {
+    return new Promise<A>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
       w.postMessage({ id, ...msg }, transfer);
