@@ -9,8 +9,8 @@
  * ascending row order, whatever the number of slots per sweep, the run length or where the rows come
  * from: the sums are the same bits in every configuration.
  *
- * Memory: one run buffer (8 MiB) + 0.5 MiB of pair offsets + slots x dim x 4 bytes (the
- * accumulators), in one WebAssembly memory that grows to the largest sweep so far (at most
+ * Memory: two run buffers of 8 MiB (the next run is read while the current one is added) + 0.5 MiB
+ * of pair offsets + slots x dim x 4 bytes (the accumulators), in one WebAssembly memory that grows to the largest sweep so far (at most
  * `capacity` slots) and is never shrunk; per sweep, 8 bytes per pair and 8 bytes per table row
  * (counting sort). Cost per sweep: one read of every needed row (runs of at most
  * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
@@ -81,7 +81,8 @@ export class RowSweeper {
     const rowBytes = dim * 4;
     this.runRows = Math.max(1, Math.floor(RUN_BYTES / Math.max(rowBytes, fileRowBytes)));
     this.gapRows = Math.max(1, Math.floor(GAP_BYTES / Math.max(1, fileRowBytes)));
-    this.accOffBase = this.runBase + this.runRows * rowBytes;
+    // two run buffers: the next run is read while the kernel adds the current one
+    this.accOffBase = this.runBase + 2 * this.runRows * rowBytes;
     this.srcOffBase = this.accOffBase + PAIR_CHUNK * 4;
     this.accBase = this.srcOffBase + PAIR_CHUNK * 4;
     const most = this.accBase + this.capacity * rowBytes;
@@ -150,10 +151,9 @@ export class RowSweeper {
     const i32 = new Int32Array(this.memory.buffer);
     const accOff = this.accOffBase >> 2;
     const srcOff = this.srcOffBase >> 2;
-    const run = new Float32Array(this.memory.buffer, this.runBase, this.runRows * dim);
-    let p = 0;
-    while (p < total) {
-      // a run: rows from pr[p] on, gaps of at most gapRows, at most runRows long
+    // the runs: rows from pr[p] on, gaps of at most gapRows, at most runRows long
+    const runStart: number[] = [];
+    for (let p = 0; p < total; ) {
       const a = pr[p]!;
       let last = a;
       let q = p;
@@ -165,7 +165,31 @@ export class RowSweeper {
         }
         q++;
       }
-      await this.read(a, last - a + 1, run, 0, pr.subarray(p, q));
+      runStart.push(p);
+      p = q;
+    }
+    runStart.push(total);
+    const runBytes = this.runRows * rowBytes;
+    const readRun = (i: number): Promise<unknown> => {
+      const p = runStart[i]!;
+      const q = runStart[i + 1]!;
+      const a = pr[p]!;
+      const into = new Float32Array(this.memory.buffer, this.runBase + (i % 2) * runBytes, this.runRows * dim);
+      return this.read(a, pr[q - 1]! - a + 1, into, 0, pr.subarray(p, q));
+    };
+    const runs = runStart.length - 1;
+    let pending = readRun(0);
+    for (let i = 0; i < runs; i++) {
+      await pending;
+      // the next run is read (into the other buffer) while this one is added
+      if (i + 1 < runs) {
+        pending = readRun(i + 1);
+        pending.catch(() => undefined); // awaited on the next round; a failure surfaces there
+      }
+      const p = runStart[i]!;
+      const q = runStart[i + 1]!;
+      const a = pr[p]!;
+      const base = this.runBase + (i % 2) * runBytes;
       let n = 0;
       for (let k = p; k < q; k++) {
         if (n === PAIR_CHUNK) {
@@ -173,11 +197,10 @@ export class RowSweeper {
           n = 0;
         }
         i32[accOff + n] = this.accBase + ps[k]! * rowBytes;
-        i32[srcOff + n] = this.runBase + (pr[k]! - a) * rowBytes;
+        i32[srcOff + n] = base + (pr[k]! - a) * rowBytes;
         n++;
       }
       if (n > 0) this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
-      p = q;
     }
   }
 
