@@ -60,6 +60,14 @@ describe('inverted-file index (ivf.ts)', () => {
     }
   });
 
+  it('a worker started ahead that fails before it is taken is dropped, not left to crash the process', async () => {
+    const url = new URL('data:text/javascript,throw new Error("spare fails")');
+    WorkerCalls.prestart(url, 1);
+    expect(WorkerCalls.spares(url)).toBe(1);
+    for (let i = 0; i < 100 && WorkerCalls.spares(url) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(WorkerCalls.spares(url)).toBe(0);
+  });
+
   it('the build gives the same cells and centroids on the workers (2 threads) as on the calling thread', async () => {
     const { dim, vectors } = await realSplit();
     const cells = 40;

@@ -23,21 +23,27 @@ export interface RowsAnswer extends WorkerAnswer {
 const spares = new Map<string, Worker[]>();
 
 export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
-  /**
-   * Starts `n` workers of `url` ahead of need (they load their script meanwhile, unref'd); `start`
-   * then takes one and sends its data as { init: workerData } instead of starting a new worker. Only
-   * for worker scripts that accept that message (nearest-worker.ts).
-   */
   /** Workers of `url` started ahead and not yet taken. */
   static spares(url: URL): number {
     return spares.get(url.href)?.length ?? 0;
   }
 
+  /**
+   * Starts `n` workers of `url` ahead of need (they load their script meanwhile, unref'd); `start`
+   * then takes one and sends its data as { init: workerData } instead of starting a new worker. Only
+   * for worker scripts that accept that message (nearest-worker.ts). A spare that fails before it
+   * is taken is dropped (`start` then starts a worker of its own, whose failure reaches the calls).
+   */
   static prestart(url: URL, n: number): void {
     const list = spares.get(url.href) ?? [];
     spares.set(url.href, list);
     while (list.length < n) {
       const w = new Worker(url, { workerData: null });
+      const drop = () => {
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+      };
+      w.once('error', drop);
       w.unref();
       list.push(w);
     }
@@ -55,7 +61,10 @@ export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
   start(url: URL, workerData: unknown): void {
     const spare = spares.get(url.href)?.shift();
     const w = spare ?? new Worker(url, { workerData });
-    if (spare) w.postMessage({ init: workerData });
+    if (spare) {
+      w.removeAllListeners('error');
+      w.postMessage({ init: workerData });
+    }
     w.on('message', (m: A) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
