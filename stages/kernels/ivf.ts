@@ -160,6 +160,11 @@ export class IvfSearcher {
     this.bestRow = new Int32Array(IVF_QUERIES);
   }
 
+  /** A searcher for buildIvf's steps (centroidNearest), which need only the layout: no cells yet. */
+  static forBuild(memory: WasmMemory, layout: IvfLayout): IvfSearcher {
+    return new IvfSearcher(memory, { layout, cellStart: new Int32Array(layout.cells + 1), perm: new Int32Array(0) });
+  }
+
   private areas(slot: number): SlotAreas {
     return slotAreas(this.setup.layout, slot);
   }
@@ -428,7 +433,7 @@ export async function buildIvf(memory: WasmMemory, simd: SimdLayout, slots: numb
     f32.fill(0, cb, cb + round4(cells) * d);
     for (let c = 0; c < cells; c++) f32.set(cent.subarray(c * dim, (c + 1) * dim), cb + c * d);
   };
-  const here = o.runner ? undefined : new IvfSearcher(memory, { layout, cellStart: new Int32Array(cells + 1), perm: new Int32Array(0) });
+  const here = o.runner ? undefined : IvfSearcher.forBuild(memory, layout);
   const use = o.runner?.slots ?? [0];
   const run: CentroidNearestRunner = o.runner?.run ?? (async (slot, n) => here!.centroidNearest(slot, n));
   const bi = new Int32Array(rows);

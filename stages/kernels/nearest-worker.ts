@@ -29,7 +29,7 @@ parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; p
     if (data.kind !== 'simd') throw new Error('ivf: needs the WebAssembly SIMD kernel');
     const l = m.build;
     if (building?.setup.layout.centroidBase !== l.centroidBase || building.setup.layout.cells !== l.cells) {
-      building = new IvfSearcher(data.memory, { layout: l, cellStart: new Int32Array(l.cells + 1), perm: new Int32Array(0) });
+      building = IvfSearcher.forBuild(data.memory, l);
     }
     building.centroidNearest(data.slot, m.n);
     parentPort!.postMessage({ id: m.id });
