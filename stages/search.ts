@@ -316,9 +316,13 @@ export class NearestSearch {
 
   /** Exact search (answers in original row numbers, also while the table is in IVF cell order). */
   private async exact(queries: Float32Array, n: number): Promise<NearestResult> {
-    const r = await this.pool.search(queries, n);
+    return this.toRows(await this.pool.search(queries, n));
+  }
+
+  /** Exact answers as original row numbers: while the table is in IVF cell order they are positions. */
+  private toRows(r: NearestResult): NearestResult {
     const perm = this.ivf?.perm;
-    if (perm) for (let i = 0; i < n; i++) if (r.index[i]! >= 0) r.index[i] = perm[r.index[i]!]!;
+    if (perm) for (let i = 0; i < r.index.length; i++) if (r.index[i]! >= 0) r.index[i] = perm[r.index[i]!]!;
     return r;
   }
 
@@ -444,9 +448,7 @@ export class NearestSearch {
       while (p < limit) list.push((p = Math.min(limit, Math.ceil(p * CALIBRATION_WIDEN))));
       breadths = list;
     }
-    const perm = this.ivf?.perm;
-    if (perm) for (let i = 0; i < c; i++) if (exact.index[i]! >= 0) exact.index[i] = perm[exact.index[i]!]!;
-    this.calibExact = exact;
+    this.calibExact = this.toRows(exact);
     let ef = 0;
     let agreement = 0;
     let lost = 0;
