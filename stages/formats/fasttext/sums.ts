@@ -10,9 +10,9 @@
  * from: the sums are the same bits in every configuration.
  *
  * Memory: two run buffers of 8 MiB (the next run is read while the current one is added) + 0.5 MiB
- * of pair offsets + slots x dim x 4 bytes (the accumulators), in one WebAssembly memory that grows to the largest sweep so far (at most
- * `capacity` slots) and is never shrunk; per sweep, 8 bytes per pair and 8 bytes per table row
- * (counting sort). Cost per sweep: one read of every needed row (runs of at most
+ * of pair offsets + slots x dim x 4 bytes (the accumulators), in one WebAssembly memory that grows
+ * to the largest sweep so far (at most `capacity` slots) and is never shrunk; per sweep, 8 bytes
+ * per pair and 8 bytes per table row (counting sort). Cost per sweep: one read of every needed row (runs of at most
  * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
  */
 import { NGRAM_ADD_WASM } from '../../kernels/ngram-add-wasm.js';
