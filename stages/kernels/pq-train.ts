@@ -207,11 +207,6 @@ export function trainNormQuantizer(norms: Float32Array, o: { k?: number; sample?
   const random = seededRandom((o.seed ?? 1) + 7919);
   const n = norms.length;
   const want = Math.min(n, o.sample ?? 65536);
-  let pts = norms;
-  if (want < n) {
-    pts = new Float32Array(want);
-    let got = 0;
-    for (let i = 0; i < n && got < want; i++) if (random() * (n - i) < want - got) pts[got++] = norms[i]!;
-  }
+  const pts = want < n ? Float32Array.from(selectRows(n, want, random), (i) => norms[i]!) : norms;
   return smallKmeans(pts, pts.length, 1, k, { iterations: o.iterations ?? 25, random }).centroids;
 }
