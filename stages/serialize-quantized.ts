@@ -40,8 +40,7 @@ import { FastTextModel, writeFtz, KSUB, type FastTextArgs } from './formats/fast
 import { IntList } from './formats/fasttext/indexer.js';
 import { FifuRowWriter, FifuWriter, toToml, writePrunedFifu, writePrunedSubwordFifu, type QuantizedArrayData, type RowQuantizer } from './formats/fifu/index.js';
 import { cosineRows } from './kernels/ngram-sum.js';
-import { addDecoded } from './kernels/pq-decode.js';
-import { encodeRows } from './kernels/pq-encode.js';
+import { compensateRows, type CompensateJob } from './kernels/pq-compensate.js';
 import { openLookup } from './lookup/index.js';
 import { checkPqOptions, codebookIndex, cpuSeconds, normCodesFor, quantizeNorms, quantizeRows, type PqOptions, type PqResult } from './pq-quantize.js';
 import { KEPT_ONLY_STATE, keptAndSampleRows, REBUILD_SAMPLE, subwordPlanOf, type SubwordPlan } from './subword-collapse.js';
@@ -537,44 +536,33 @@ async function compensate(
   const cb = pq.codebook;
   const dim = cb.dim;
   const list = new IntList(64);
+  /** Words [i0, i0 + rows): their n-gram code rows and target vectors. */
+  const job = (i0: number, rows: number): CompensateJob => {
+    const starts = new Int32Array(rows + 1);
+    const all = new IntList(rows * 64);
+    const v = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) {
+      rowsOf(i0 + r, list);
+      for (let j = 0; j < list.length; j++) all.push(list.data[j]!);
+      starts[r + 1] = all.length;
+      v.set(target(i0 + r).subarray(0, dim), r * dim);
+    }
+    return { row0: i0, rows, starts, list: all.data.slice(0, all.length), v };
+  };
   if (pool) {
     await pool.share(pq.codes, pq.norms, levels, normCodes);
     const flight: Promise<unknown>[] = [];
     let waited = 0;
     for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
-      const rows = Math.min(COMPENSATE_ROWS, N - i0);
-      const starts = new Int32Array(rows + 1);
-      const all = new IntList(rows * 64);
-      const v = new Float32Array(rows * dim);
-      for (let r = 0; r < rows; r++) {
-        rowsOf(i0 + r, list);
-        for (let j = 0; j < list.length; j++) all.push(list.data[j]!);
-        starts[r + 1] = all.length;
-        v.set(target(i0 + r).subarray(0, dim), r * dim);
-      }
+      const j = job(i0, Math.min(COMPENSATE_ROWS, N - i0));
       while (flight.length - waited >= 2 * pool.size) await flight[waited++];
-      flight.push(pool.compensate({ row0: i0, rows, starts, list: all.data.slice(0, all.length), v }));
+      flight.push(pool.compensate(j));
     }
     await Promise.all(flight);
   } else {
-    const acc = new Float64Array(dim);
-    // the corrected word rows, encoded COMPENSATE_ROWS at a time
-    const w = new Float32Array(Math.min(N, COMPENSATE_ROWS) * dim);
     const index = codebookIndex(cb);
-    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) {
-      const rows = Math.min(COMPENSATE_ROWS, N - i0);
-      for (let r = 0; r < rows; r++) {
-        rowsOf(i0 + r, list);
-        acc.fill(0);
-        for (let j = 0; j < list.length; j++) {
-          const q = list.data[j]!;
-          addDecoded(cb, pq.codes, q, levels ? levels[normCodes![q]!]! : 1, acc);
-        }
-        const v = target(i0 + r);
-        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + list.length) * v[d]! - acc[d]!;
-      }
-      encodeRows(cb, w, rows, pq.codes, i0, pq.norms, i0, index);
-    }
+    const t = { codes: pq.codes, norms: pq.norms, levels, normCodes };
+    for (let i0 = 0; i0 < N; i0 += COMPENSATE_ROWS) compensateRows(cb, index, t, job(i0, Math.min(COMPENSATE_ROWS, N - i0)));
   }
   if (levels) {
     // the word rows' norms changed: their levels again (the levels themselves stay)

@@ -10,6 +10,7 @@
  * of the codebook's search structures (about 100 KB per sub-quantizer).
  */
 import { workerUrl } from '../../pipeline/workers.js';
+import type { CompensateJob } from './pq-compensate.js';
 import type { PqCodebook, SubspaceJob } from './pq-train.js';
 import { WorkerCalls, type WorkerAnswer } from './worker-calls.js';
 
@@ -20,20 +21,6 @@ export type PqWorkerRequest =
   | { id: number; kind: 'encode'; data: Float32Array; rows: number; norms: boolean }
   | { id: number; kind: 'shared'; codes: Uint8Array; norms?: Float32Array; levels?: Float32Array; normCodes?: Uint8Array }
   | { id: number; kind: 'compensate'; job: CompensateJob };
-
-/**
- * Corrected word rows (the .ftz writer's compensation): word r of the job (code row row0 + r)
- * gets w = (1 + n) v - (sum of the n decoded code rows list[starts[r] .. starts[r + 1])), summed
- * in float64 in list order, then w is encoded in place of its codes (and its norm written).
- */
-export interface CompensateJob {
-  row0: number;
-  rows: number;
-  starts: Int32Array;
-  list: Int32Array;
-  /** rows x dim: the words' target vectors. */
-  v: Float32Array;
-}
 
 /** A worker's answer. */
 export interface PqWorkerAnswer extends WorkerAnswer {

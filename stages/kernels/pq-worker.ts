@@ -3,7 +3,7 @@
  * rows with the codebook it was last sent (pq-encode.ts). Answers carry their results transferred.
  */
 import { parentPort } from 'node:worker_threads';
-import { addDecoded } from './pq-decode.js';
+import { compensateRows } from './pq-compensate.js';
 import { codebookIndex, encodeRows, type SubspaceSearch } from './pq-encode.js';
 import type { PqWorkerAnswer, PqWorkerRequest } from './pq-pool.js';
 import { trainSubspace, type PqCodebook } from './pq-train.js';
@@ -26,22 +26,7 @@ parentPort!.on('message', (m: PqWorkerRequest) => {
       shared = m;
       parentPort!.postMessage({ id: m.id });
     } else if (m.kind === 'compensate') {
-      const cb = codebook!;
-      const { codes, norms, levels, normCodes } = shared!;
-      const { row0, rows, starts, list, v } = m.job;
-      const dim = cb.dim;
-      const acc = new Float64Array(dim);
-      const w = new Float32Array(rows * dim);
-      for (let r = 0; r < rows; r++) {
-        acc.fill(0);
-        const n = starts[r + 1]! - starts[r]!;
-        for (let t = starts[r]!; t < starts[r + 1]!; t++) {
-          const q = list[t]!;
-          addDecoded(cb, codes, q, levels ? levels[normCodes![q]!]! : 1, acc);
-        }
-        for (let d = 0; d < dim; d++) w[r * dim + d] = (1 + n) * v[r * dim + d]! - acc[d]!;
-      }
-      encodeRows(cb, w, rows, codes, row0, norms, row0, index);
+      compensateRows(codebook!, index, shared!, m.job);
       parentPort!.postMessage({ id: m.id });
     } else {
       const cb = codebook!;
