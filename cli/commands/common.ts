@@ -23,9 +23,12 @@ export function parseSize(s: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** --threads, as every command that runs kernels declares it. */
+export const THREADS_OPTION = { type: 'number', describe: 'worker threads for nearest-row search, k-means and product quantization (default: number of cores)' } as const;
+
 export function runOptions<T>(y: Argv<T>) {
   return y
-    .option('threads', { type: 'number', describe: 'worker threads for nearest-row search, k-means and product quantization (default: number of cores)' })
+    .option('threads', THREADS_OPTION)
     .option('batch', { type: 'number', describe: 'rows per batch flowing between stages', default: 2048 })
     .option('seed', { type: 'number', describe: 'seed for anything random (same seed, same input: same output)', default: 1 })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress, notes or summary on stderr (errors still print)', default: false })

@@ -23,7 +23,7 @@ import { openLookup, openLookupReader } from '../../stages/lookup/index.js';
 import { runGraph } from '../graph.js';
 import { sweepChartSvg, type ChartPoint } from '../sweep-chart.js';
 import { formatBytes } from '../summary.js';
-import { stdio } from './common.js';
+import { stdio, THREADS_OPTION } from './common.js';
 import { resolvePairs } from './eval.js';
 import { pruneGraph, type PruneArgs } from './prune.js';
 
@@ -314,7 +314,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('overlap', { type: 'boolean', describe: 'also measure neighbour overlap@10 (500 frequent words, neighbours among the 100000 most frequent; slower)' })
       .option('keep-models', { type: 'boolean', describe: 'keep the pruned models in OUT/models' })
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
-      .option('threads', { type: 'number', describe: 'worker threads for nearest-row search, k-means and product quantization (default: number of cores)' })
+      .option('threads', THREADS_OPTION)
       .option('seed', { type: 'number', default: 1, describe: 'seed for k-means and cover' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress lines on stderr' }) as unknown as Argv<SweepArgs>,
   handler: async (a: ArgumentsCamelCase<SweepArgs>) => {
