@@ -31,21 +31,6 @@ export function centroidOffset(pq: ProductQuantizer, m: number, k: number): numb
   return m === pq.nsubq - 1 ? m * KSUB * pq.dsub + k * pq.lastdsub : (m * KSUB + k) * pq.dsub;
 }
 
-/**
- * Adds `alpha` x (decoded row of `codes[codeOffset .. + nsubq)`) to `out[outOffset .. + dim)`.
- * Cost: dim multiply-adds.
- */
-export function addCode(pq: ProductQuantizer, codes: Uint8Array, codeOffset: number, alpha: number, out: Float32Array, outOffset: number): void {
-  const { nsubq, dsub, centroids } = pq;
-  const a = Math.fround(alpha);
-  for (let m = 0; m < nsubq; m++) {
-    const c = centroidOffset(pq, m, codes[codeOffset + m]!);
-    const d = m === nsubq - 1 ? pq.lastdsub : dsub;
-    const o = outOffset + m * dsub;
-    for (let n = 0; n < d; n++) out[o + n]! += Math.fround(a * centroids[c + n]!);
-  }
-}
-
 /** Reads a product quantizer at the cursor; `dim` is the dimension it must have. */
 export async function readProductQuantizer(c: Cursor, what: string, dim: number): Promise<ProductQuantizer> {
   const at = c.pos;
@@ -134,7 +119,7 @@ export async function readQuantLayout(c: Cursor, what: string, dim: number): Pro
 
 /**
  * Row `codeRow` of `codes`, times `alpha`, written to out[outOffset .. + dim): each value
- * float32(alpha x centroid) (+ 0, so a -0 is stored as 0: the value addCode gives on a zeroed row).
+ * float32(alpha x centroid) (+ 0, so a -0 is stored as 0, as adding it to a zeroed row would give).
  * Cost: dim.
  */
 function decodeCode(pq: ProductQuantizer, codes: Uint8Array, codeOffset: number, alpha: number, out: Float32Array, outOffset: number): void {
