@@ -8,7 +8,6 @@
  * Memory: the codes (rows x nsubq bytes), 4 bytes per row for norms, the training sample.
  */
 import { UsageError } from '../pipeline/errors.js';
-import { decodeRows } from './kernels/pq-decode.js';
 import { codebookIndex, encodeRows, type SubspaceSearch } from './kernels/pq-encode.js';
 import { nearestCentroidsSorted, sortCentroids } from './kernels/pq-nearest-sorted.js';
 import { pqShape, trainNormQuantizer, trainPq, type PqCodebook, type PqTrainOptions, type RowBlock } from './kernels/pq-train.js';
@@ -174,17 +173,4 @@ export function normCodesFor(levels: Float32Array, norms: Float32Array): Uint8Ar
   const codes = new Uint8Array(norms.length);
   nearestCentroidsSorted(norms, 0, 1, norms.length, sortCentroids(levels, 0, levels.length, 1), codes, 0, 1);
   return codes;
-}
-
-/**
- * Re-encodes one row (e.g. a corrected word row) in place of code row `row` (its norm to
- * norms[row] with qnorm); `index` is codebookIndex(cb), made once for many calls.
- */
-export function encodeOne(cb: PqCodebook, index: SubspaceSearch[], v: Float32Array, codes: Uint8Array, row: number, norms?: Float32Array): void {
-  encodeRows(cb, v, 1, codes, row, norms, row, index);
-}
-
-/** Decoded row `row` into out[o ..] (alpha: its norm or norm level, 1 without). */
-export function decodeOne(cb: PqCodebook, codes: Uint8Array, row: number, out: Float32Array, o = 0, alpha = 1): void {
-  decodeRows(cb, codes, row, 1, out, o, alpha === 1 ? undefined : [alpha]);
 }
