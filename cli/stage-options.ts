@@ -77,8 +77,8 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
     description: 'maps every row without a target to its nearest kept row by cosine',
     properties: {
       threads: int('worker threads'),
-      search: { enum: ['exact', 'approx', 'auto'], description: 'nearest-row search: exact, approx (IVF or HNSW index, verified on a sample) or auto (by size; docs/scale.md)' },
-      index: { enum: ['ivf', 'hnsw'], description: 'approx: inverted-file index with the exact SIMD kernel (default) or usearch HNSW' },
+      search: { enum: ['exact', 'approx', 'auto'], description: 'nearest-row search: exact, approx (IVF, HNSW or n-gram index, verified on a sample) or auto (by size; docs/scale.md)' },
+      index: { enum: ['ivf', 'hnsw', 'ngram'], description: 'approx: inverted-file index with the exact SIMD kernel (default), usearch HNSW, or kept words sharing n-grams (ngram: subword models; docs/ngram-search.md)' },
       cells: int('approx, ivf: number of k-means cells (default about 2 x sqrt(kept rows))'),
       probes: { type: 'integer', minimum: 1, maximum: 512, description: 'approx, ivf: cells searched per query (default: calibrated)' },
       verifySample: int('approx: rows also searched exactly to verify the index (0 = no check)', 0),
@@ -87,6 +87,7 @@ export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
       candidates: { type: 'integer', minimum: 1, maximum: 64, description: 'approx: candidate rows per query compared exactly' },
       connectivity: int('approx: HNSW graph degree', 2),
       efConstruction: int('approx: HNSW build breadth'),
+      shortlist: { type: 'integer', minimum: 1, maximum: 4096, description: 'approx, ngram: kept words per query compared exactly, those sharing the most n-grams (default: calibrated)' },
     },
   },
   'subword-scan': {

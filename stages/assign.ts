@@ -3,8 +3,9 @@
  * `search` (search.ts): exact (SIMD kernel over worker threads; ties to the lower kept row),
  * approx (HNSW candidates, exact cosine among them, verified on a random sample at the end: the
  * run fails with exit 5 below `minAgreement`), or auto (by size; the choice is logged and
- * reported under `search`). Adds the cosine of every word to the report (plain and
- * frequency-weighted: counts where known, else a Zipf weight 1/(rank+1) by row).
+ * reported under `search`). With `index: 'ngram'` (a subword model) the candidates are the kept
+ * words sharing n-gram rows with the word (docs/ngram-search.md). Adds the cosine of every word to
+ * the report (plain and frequency-weighted: counts where known, else a Zipf weight 1/(rank+1) by row).
  * Memory: one padded unit-length copy of the kept table, plus the index in approx mode.
  */
 import type { Batch } from '../pipeline/batch.js';
@@ -14,7 +15,7 @@ import { CosineStats } from '../pipeline/report.js';
 import type { Stage } from '../pipeline/stage.js';
 import { fromPromise } from '../pipeline/stream.js';
 import { normalizeRows } from './kernels/normalize.js';
-import { checkSearchOptions, enforceVerification, NearestSearch, type SearchOptions, type Verification } from './search.js';
+import { checkSearchOptions, enforceVerification, indexKind, NearestSearch, type SearchOptions, type Verification } from './search.js';
 
 export interface AssignOptions extends SearchOptions {
   /** Worker threads (default: the run's --threads). */
@@ -42,7 +43,10 @@ export function assignStage(opts: AssignOptions = {}): Stage {
     const rows = ctx.model!.info.rows ?? (await ctx.model!.countRows());
     const threads = opts.threads ?? ctx.options.threads;
     const queries = Math.max(0, rows - kept.size);
-    return NearestSearch.open(kept.vectors, kept.size, dim, { threads, seed: ctx.options.seed, queries, log: (l) => ctx.info(l), normalize: true }, opts);
+    let o: SearchOptions = opts;
+    const subwords = ctx.model!.subwords;
+    if (indexKind(opts) === 'ngram' && subwords) o = { ...opts, ngram: { subwords, labels: kept.labels, norms: kept.norms } };
+    return NearestSearch.open(kept.vectors, kept.size, dim, { threads, seed: ctx.options.seed, queries, log: (l) => ctx.info(l), normalize: true }, o);
   };
 
   const assignBatch = async (ctx: RunContext, b: Batch): Promise<Batch> => {
@@ -58,7 +62,7 @@ export function assignStage(opts: AssignOptions = {}): Stage {
     const q = new Float32Array(todo.length * dim);
     for (let j = 0; j < todo.length; j++) q.set(b.vectors.subarray(todo[j]! * dim, (todo[j]! + 1) * dim), j * dim);
     normalizeRows(q, todo.length, dim);
-    const r = await s.search(q, todo.length);
+    const r = await s.search(q, todo.length, todo.map((i) => b.words[i]!));
     for (let j = 0; j < todo.length; j++) {
       a.target[todo[j]!] = r.index[j]!;
       a.score[todo[j]!] = r.score[j]!;

@@ -2,14 +2,17 @@
  * Nearest kept row for many query rows: exact (SIMD kernel over worker threads) or approximate,
  * chosen by `--search exact|approx|auto`. Approximate search uses an inverted-file index by default
  * (kernels/ivf.ts: k-means cells, each query compared exactly with the rows of its best cells,
- * built inside the pool's own table memory) or an HNSW graph (`index: 'hnsw'`, usearch: candidates,
- * then the exact dot product among them). Either way every score is an exact cosine.
+ * built inside the pool's own table memory), an HNSW graph (`index: 'hnsw'`, usearch: candidates,
+ * then the exact dot product among them) or, for subword models, the kept words sharing the most
+ * n-gram rows with the query's word (`index: 'ngram'`, kernels/ngram-candidates.ts: `search` then
+ * needs the queries' words; docs/ngram-search.md). Either way every score is an exact cosine.
  * Used by the assign stage, and meant for every stage that assigns rows (k-means, cover).
  *
  * An approximate search first calibrates its breadth: the first CALIBRATION_ROWS queries (over as
  * many batches as it takes, or all the queries expected when fewer) are answered exactly and kept;
  * on them the search breadth (IVF: cells probed, from the fewest that reach the exact answers' cells
- * often enough, by half; HNSW: ef, doubling from 16) grows until the index agrees with exact
+ * often enough, by half; HNSW: ef, doubling from 16; ngram: the shortlist, doubling from 16 while
+ * that gains two points of agreement) grows until the index agrees with exact
  * search on at least 1 - (1 - minAgreement) / 2 of them and loses at most CALIBRATION_MAX_LOST of
  * mean cosine (unless `probes` / `ef` is given). Under `auto`, it
  * also times both ways on those rows and goes exact when the index is not CALIBRATION_GAIN
@@ -24,12 +27,14 @@ import { UsageError } from '../pipeline/errors.js';
 import { buildHnswIndex, HNSW_DEFAULTS, type CandidateIndex, type HnswParams, type RowSource } from './kernels/ann-index.js';
 import { buildIvf, defaultCells, ivfAvailable, ivfBuildFlops, ivfBytes, IVF_MAX_PROBES, unpermute, type IvfSetup } from './kernels/ivf.js';
 import { NearestPool, type NearestResult } from './kernels/nearest-pool.js';
+import { NGRAM_MAX_SHORTLIST, ngramIndexBytes, type NgramSetup, type QueryLists } from './kernels/ngram-candidates.js';
 import { mulberry32 } from './kernels/random.js';
+import { openNgramIndex, wordLists, type NgramSource } from './ngram-index.js';
 
 export type SearchMode = 'exact' | 'approx' | 'auto';
 export const SEARCH_MODES: readonly SearchMode[] = ['exact', 'approx', 'auto'];
-export type IndexKind = 'ivf' | 'hnsw';
-export const INDEX_KINDS: readonly IndexKind[] = ['ivf', 'hnsw'];
+export type IndexKind = 'ivf' | 'hnsw' | 'ngram';
+export const INDEX_KINDS: readonly IndexKind[] = ['ivf', 'hnsw', 'ngram'];
 export type Fallback = 'fail' | 'exact';
 export const FALLBACKS: readonly Fallback[] = ['fail', 'exact'];
 
@@ -41,8 +46,9 @@ export interface SearchOptions {
   /** Lowest acceptable agreement of approximate with exact (default 0.98). */
   minAgreement?: number;
   /**
-   * Approximate index: ivf or hnsw (default ivf, or hnsw when ef, candidates, connectivity or
-   * efConstruction is given; ivf becomes hnsw where the WebAssembly SIMD kernel is missing).
+   * Approximate index: ivf, hnsw or ngram (default ivf, or hnsw when ef, candidates, connectivity or
+   * efConstruction is given, ngram when shortlist is; ivf becomes hnsw where the WebAssembly SIMD
+   * kernel is missing). ngram needs `ngram` (a subword model) and the query words.
    */
   index?: IndexKind;
   /** IVF: number of cells (default about 2 x sqrt(kept rows)). */
@@ -57,6 +63,10 @@ export interface SearchOptions {
   connectivity?: number;
   /** HNSW build breadth (default 128). */
   efConstruction?: number;
+  /** ngram: kept rows per query compared exactly, the best by shared n-grams (default: calibrated). */
+  shortlist?: number;
+  /** ngram: the subword model and kept words the index is built from (set by the assign stage). */
+  ngram?: NgramSource;
   /** Builds a candidate index (instead of IVF or usearch HNSW). Tests inject broken ones here. */
   indexFactory?: (table: RowSource, rows: number, dim: number, p: HnswParams) => Promise<CandidateIndex> | CandidateIndex;
 }
@@ -80,6 +90,16 @@ export const CALIBRATION_GAIN = 2;
 export const CALIBRATION_GAIN_IVF = 1.5;
 /** ... and the mean cosine lost on them must not exceed this (rare far misses weigh here). */
 export const CALIBRATION_MAX_LOST = 0.0005;
+/**
+ * ngram: the shortlists tried; the next (twice as long: the exact comparisons, most of the cost past
+ * 64, double) is tried only while the last doubling gained at least CALIBRATION_NGRAM_MIN_GAIN of
+ * agreement: on a model where the
+ * exact answer often shares no n-gram with the query, the agreement levels off below the target
+ * (docs/ngram-search.md) and longer shortlists would only cost time.
+ */
+export const CALIBRATION_SHORTLISTS = [16, 32, 64, 128, 256] as const;
+/** ... (when it gained less, the shorter list is kept). */
+export const CALIBRATION_NGRAM_MIN_GAIN = 0.02;
 
 /** auto: approximate when the table has at least this many rows (HNSW: AUTO_MIN_ROWS_HNSW) ... */
 export const AUTO_MIN_ROWS = 4096;
@@ -107,6 +127,7 @@ export function chooseSearch(requested: SearchMode, queries: number, rows: numbe
   if (requested === 'exact' || requested === 'approx') return { mode: requested, requested, reason: `--search ${requested} (${size})` };
   if (requested !== 'auto') throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got "${String(requested)}"`);
   const minRows = index === 'hnsw' ? AUTO_MIN_ROWS_HNSW : AUTO_MIN_ROWS;
+  // (the ngram index's build is hashing the kept words and reading the n-gram rows once: no flops check)
   if (rows < minRows) return { mode: 'exact', requested, reason: `auto chose exact: ${rows} kept rows < ${minRows} (${size})` };
   if (flops < AUTO_MIN_FLOPS) return { mode: 'exact', requested, reason: `auto chose exact: ${size} < ${formatFlops(AUTO_MIN_FLOPS)}` };
   if (index === 'ivf') {
@@ -124,11 +145,19 @@ function formatFlops(f: number): string {
   return `${(f / 1e6).toFixed(1)} MFLOP`;
 }
 
-/** The index asked for: `index`, else hnsw when an HNSW-only option is given, else ivf. */
+/** The index asked for: `index`, else ngram when shortlist is given, hnsw when an HNSW-only option is, else ivf. */
 export function indexKind(o: SearchOptions): IndexKind {
   if (o.index) return o.index;
+  if (o.shortlist !== undefined) return 'ngram';
   return o.ef !== undefined || o.candidates !== undefined || o.connectivity !== undefined || o.efConstruction !== undefined ? 'hnsw' : 'ivf';
 }
+
+/** Options that belong to one index only. */
+const INDEX_OPTIONS: Record<IndexKind, readonly (keyof SearchOptions)[]> = {
+  ivf: ['cells', 'probes'],
+  hnsw: ['ef', 'candidates', 'connectivity', 'efConstruction'],
+  ngram: ['shortlist'],
+};
 
 /** Checks option values (UsageError on nonsense). */
 export function checkSearchOptions(o: SearchOptions): void {
@@ -139,8 +168,10 @@ export function checkSearchOptions(o: SearchOptions): void {
     throw new UsageError(`search option index must be one of ${INDEX_KINDS.join(', ')}, got "${String(o.index)}"`);
   }
   const kind = indexKind(o);
-  const other = kind === 'ivf' ? (['ef', 'candidates', 'connectivity', 'efConstruction'] as const) : (['cells', 'probes'] as const);
-  for (const k of other) if (o[k] !== undefined) throw new UsageError(`search option ${k} does not apply to the ${kind} index`);
+  for (const [other, keys] of Object.entries(INDEX_OPTIONS)) {
+    if (other === kind) continue;
+    for (const k of keys) if (o[k] !== undefined) throw new UsageError(`search option ${k} does not apply to the ${kind} index`);
+  }
   if (o.verifySample !== undefined && !(Number.isInteger(o.verifySample) && o.verifySample >= 0)) {
     throw new UsageError(`--verify-sample must be an integer >= 0, got ${o.verifySample}`);
   }
@@ -154,6 +185,7 @@ export function checkSearchOptions(o: SearchOptions): void {
     ['candidates', o.candidates, 1, 64],
     ['connectivity', o.connectivity, 2, 1024],
     ['efConstruction', o.efConstruction, 1, 1 << 20],
+    ['shortlist', o.shortlist, 1, NGRAM_MAX_SHORTLIST],
   ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) throw new UsageError(`search option ${k} must be an integer in [${lo}, ${hi}], got ${v}`);
   }
@@ -224,6 +256,14 @@ export class NearestSearch {
   private ivf: IvfSetup | undefined;
   /** IVF: cells searched per query. */
   private probes: number;
+  /** The n-gram candidate index (kernels/ngram-candidates.ts), attached to the pool. */
+  private ngram: NgramSetup | undefined;
+  /** ngram: kept rows per query compared exactly. */
+  private shortlist: number;
+  /** ngram: queries that had no candidate (searched exactly instead). */
+  private noCandidates = 0;
+  /** ngram: the calibration rows' words. */
+  private calibWords: string[] = [];
   private buildSeconds = 0;
   private seen = 0;
   private sampleN = 0;
@@ -263,6 +303,7 @@ export class NearestSearch {
     this.k = opts.candidates ?? SEARCH_DEFAULTS.candidates;
     this.ef = Math.max(opts.ef ?? CALIBRATION_EF[0], this.k);
     this.probes = opts.probes ?? 1;
+    this.shortlist = opts.shortlist ?? CALIBRATION_SHORTLISTS[0];
     this.expected = Math.max(1, o.queries);
     this.calibQ = new Float32Array(choice.mode === 'approx' ? Math.min(CALIBRATION_ROWS, this.expected) * pool.dim : 0);
     this.log = o.log ?? (() => undefined);
@@ -276,7 +317,11 @@ export class NearestSearch {
   /** `table`: rows x dim, unit rows unless `o.normalize`. */
   static async open(table: Float32Array, rows: number, dim: number, o: OpenSearch, opts: SearchOptions = {}): Promise<NearestSearch> {
     checkSearchOptions(opts);
-    const kind = !opts.indexFactory && indexKind(opts) === 'ivf' && ivfAvailable() ? 'ivf' : 'hnsw';
+    const asked = indexKind(opts);
+    if (asked === 'ngram' && !opts.ngram) {
+      throw new UsageError('the ngram index needs a model with subword n-grams (fastText .bin/.ftz, finalfusion with a subword vocabulary)');
+    }
+    const kind = asked === 'ngram' ? 'ngram' : !opts.indexFactory && asked === 'ivf' && ivfAvailable() ? 'ivf' : 'hnsw';
     const choice = chooseSearch(opts.search ?? 'auto', o.queries, rows, dim, kind);
     const ivf = choice.mode === 'approx' && kind === 'ivf' && rows > 0;
     const cells = Math.min(rows, opts.cells ?? defaultCells(rows));
@@ -288,6 +333,11 @@ export class NearestSearch {
         const simd = pool.simdTable;
         s.ivf = await buildIvf(simd.memory, simd.layout, o.threads + 1, { cells, seed: o.seed, runner: pool.ivfBuildRunner() });
         await pool.attachIvf(s.ivf);
+        s.buildSeconds = (performance.now() - t) / 1000;
+      } else if (choice.mode === 'approx' && kind === 'ngram') {
+        const t = performance.now();
+        s.ngram = await openNgramIndex(opts.ngram!, rows);
+        await pool.attachNgram(s.ngram);
         s.buildSeconds = (performance.now() - t) / 1000;
       } else if (choice.mode === 'approx') {
         const t = performance.now();
@@ -304,14 +354,14 @@ export class NearestSearch {
       await pool.close();
       throw e;
     }
-    const built = s.ivf ? `IVF (${s.ivf.layout.cells} cells)` : s.index?.name;
+    const built = s.ivf ? `IVF (${s.ivf.layout.cells} cells)` : s.ngram ? `n-gram (${s.ngram.postings.length.toLocaleString('en')} postings)` : s.index?.name;
     s.log(`search: ${choice.reason}` + (built ? `; ${built} index built in ${s.buildSeconds.toFixed(2)} s` : ''));
     return s;
   }
 
   /** Whether an approximate index is in use. */
   private get approximate(): boolean {
-    return this.index !== undefined || this.ivf !== undefined;
+    return this.index !== undefined || this.ivf !== undefined || this.ngram !== undefined;
   }
 
   /** Exact search (answers in original row numbers, also while the table is in IVF cell order). */
@@ -330,9 +380,18 @@ export class NearestSearch {
     return this.choice.mode;
   }
 
-  /** Nearest rows of `n` unit-length queries. */
-  async search(queries: Float32Array, n: number): Promise<NearestResult> {
-    const fixed = this.ivf ? this.opts.probes !== undefined : this.opts.ef !== undefined;
+  /** The search breadth in use: IVF probes, ngram shortlist or HNSW ef. */
+  private get breadth(): number {
+    return this.ivf ? this.probes : this.ngram ? this.shortlist : this.ef;
+  }
+
+  /**
+   * Nearest rows of `n` unit-length queries. `words`: the queries' words, needed by the ngram
+   * index (ignored otherwise).
+   */
+  async search(queries: Float32Array, n: number, words?: readonly string[]): Promise<NearestResult> {
+    if (this.ngram && !(words && words.length >= n)) throw new Error('search: the ngram index needs the words of the queries');
+    const fixed = this.ivf ? this.opts.probes !== undefined : this.ngram ? this.opts.shortlist !== undefined : this.opts.ef !== undefined;
     if (this.approximate && !fixed && !this.calibrated) {
       if (this.calibrating) await this.calibrating;
       else {
@@ -342,6 +401,7 @@ export class NearestSearch {
         const at = this.calibN;
         const take = Math.min(n, this.calibQ.length / dim - at);
         this.calibQ.set(queries.subarray(0, take * dim), at * dim);
+        if (this.ngram) for (let j = 0; j < take; j++) this.calibWords[at + j] = words![j]!;
         this.calibN += take;
         this.calibSeen += take;
         let head: NearestResult;
@@ -350,6 +410,7 @@ export class NearestSearch {
           this.calibrating = this.calibrate(this.calibQ, this.calibN).finally(() => {
             this.calibrated = true;
             this.calibQ = new Float32Array(0);
+            this.calibWords = [];
           });
           await this.calibrating;
           const e = this.calibExact!;
@@ -367,7 +428,7 @@ export class NearestSearch {
         }
         if (take === n) return head;
         // the rest of the batch as calibrated
-        const rest = await this.search(queries.subarray(take * dim, n * dim), n - take);
+        const rest = await this.search(queries.subarray(take * dim, n * dim), n - take, words?.slice(take, n));
         const index = new Int32Array(n);
         const score = new Float32Array(n);
         index.set(head.index);
@@ -378,8 +439,9 @@ export class NearestSearch {
       }
     }
     if (!this.approximate) return this.exact(queries, n);
-    const r = await this.approx(queries, n, this.ivf ? this.probes : this.ef);
-    // a query the index found nothing for (should not happen on a connected graph) is searched exactly
+    const r = await this.approx(queries, n, this.breadth, words);
+    // a query the index found nothing for (should not happen on a connected graph; ngram: a word
+    // sharing no n-gram row with any kept word) is searched exactly
     const missing: number[] = [];
     for (let q = 0; q < n; q++) if (r.index[q]! < 0) missing.push(q);
     if (missing.length) {
@@ -396,15 +458,27 @@ export class NearestSearch {
     return r;
   }
 
-  /** IVF: the best row of the `breadth` best cells; HNSW: the best `k` of `breadth` (ef) candidates, compared exactly. */
-  private async approx(queries: Float32Array, n: number, breadth: number): Promise<NearestResult> {
+  /**
+   * IVF: the best row of the `breadth` best cells; ngram: the best of the `breadth` kept rows
+   * sharing most n-grams; HNSW: the best `k` of `breadth` (ef) candidates, compared exactly.
+   */
+  private async approx(queries: Float32Array, n: number, breadth: number, words?: readonly string[]): Promise<NearestResult> {
     if (this.ivf) return this.pool.searchIvf(queries, n, breadth);
+    if (this.ngram) {
+      const r = await this.pool.searchNgram(queries, n, wordLists(this.opts.ngram!.subwords, words!, n), breadth);
+      this.noCandidates += r.none;
+      return r;
+    }
     return this.approxHere(queries, n, breadth);
   }
 
-  /** `approx` on the calling thread (IVF) or with usearch's own threads (HNSW): for calibration timings. */
-  private approxHere(queries: Float32Array, n: number, breadth: number): NearestResult {
+  /**
+   * `approx` on the calling thread (IVF, ngram: `lists` are the queries' n-gram rows) or with
+   * usearch's own threads (HNSW): for calibration timings.
+   */
+  private approxHere(queries: Float32Array, n: number, breadth: number, lists?: QueryLists): NearestResult {
     if (this.ivf) return this.pool.searchIvfHere(queries, n, breadth);
+    if (this.ngram) return this.pool.searchNgramHere(queries, n, lists!, breadth);
     const ef = breadth;
     const wide = Math.max(ef, this.k);
     const all = this.index!.search(queries, n, wide);
@@ -437,8 +511,11 @@ export class NearestSearch {
     let t = cpu();
     const exact = this.pool.searchHere(q, c);
     const exactCpu = cpu() - t;
-    const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.pool.rows;
-    let breadths: readonly number[] = CALIBRATION_EF;
+    const limit = this.ivf ? Math.min(this.ivf.layout.cells, IVF_MAX_PROBES) : this.ngram ? CALIBRATION_SHORTLISTS[CALIBRATION_SHORTLISTS.length - 1] : this.pool.rows;
+    let breadths: readonly number[] = this.ngram ? CALIBRATION_SHORTLISTS : CALIBRATION_EF;
+    // ngram: the calibration rows' n-gram rows (a query without candidates counts as answered
+    // exactly, as `search` does: its -1 is replaced by the exact answer)
+    const lists = this.ngram ? wordLists(this.opts.ngram!.subwords, this.calibWords, c) : undefined;
     if (this.ivf) {
       // IVF: the fewest probes that reach the exact row's cell for the target share of the rows
       // (cheap: the centroid dots), then wider by half while the cosine lost is too high
@@ -453,39 +530,54 @@ export class NearestSearch {
     let agreement = 0;
     let lost = 0;
     let approxCpu = 0;
-    const tried: { ef?: number; probes?: number; agreement: number; mean_cosine_lost: number; cpu_seconds: number }[] = [];
-    const name = this.ivf ? 'probes' : 'ef';
+    const tried: { ef?: number; probes?: number; shortlist?: number; agreement: number; mean_cosine_lost: number; cpu_seconds: number }[] = [];
+    const name = this.ivf ? 'probes' : this.ngram ? 'shortlist' : 'ef';
     for (const e of breadths) {
       t = cpu();
-      const r = this.approxHere(q, c, e);
+      const r = this.approxHere(q, c, e, lists);
       const dt = cpu() - t;
       let agree = 0;
       let sum = 0;
       for (let i = 0; i < c; i++) {
+        if (r.index[i]! < 0) {
+          r.index[i] = exact.index[i]!;
+          r.score[i] = exact.score[i]!;
+        }
         if (r.index[i] === exact.index[i] || r.score[i] === exact.score[i]) agree++;
         sum += exact.score[i]! - r.score[i]!;
       }
+      const before = agreement;
       ef = e;
       agreement = c ? agree / c : 1;
       lost = c ? sum / c : 0;
       approxCpu = dt;
       tried.push({ [name]: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
       if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= limit) break;
+      if (this.ngram && tried.length > 1 && agreement - before < CALIBRATION_NGRAM_MIN_GAIN) {
+        // levelled off: the shorter list, measured just before, does about as well for half the work
+        const prev = tried[tried.length - 2]!;
+        ef = prev.shortlist!;
+        agreement = prev.agreement;
+        lost = prev.mean_cosine_lost;
+        approxCpu = prev.cpu_seconds;
+        break;
+      }
     }
     const reached = agreement >= target && lost <= CALIBRATION_MAX_LOST;
     if (this.choice.requested === 'auto' && reached) {
       // the chosen breadth timed once more, the lower time kept: a single timing of a few tens of
       // milliseconds can include compiling a code path first used at that breadth
       t = cpu();
-      this.approxHere(q, c, ef);
+      this.approxHere(q, c, ef, lists);
       approxCpu = Math.min(approxCpu, cpu() - t);
     }
     if (this.ivf) this.probes = ef;
+    else if (this.ngram) this.shortlist = ef;
     else this.ef = Math.max(ef, this.k);
     const gain = approxCpu > 0 ? exactCpu / approxCpu : Infinity;
     this.calibration = { rows: c, target, max_lost: CALIBRATION_MAX_LOST, [name]: ef, agreement, mean_cosine_lost: lost, exact_cpu_seconds: Math.round(exactCpu * 1e4) / 1e4, tried };
     const line = `calibrated on ${c} rows: ${name} ${ef} agrees on ${(agreement * 100).toFixed(1)}% (mean cosine lost ${lost.toFixed(5)}) at ${gain.toFixed(1)}x the speed of exact search`;
-    const needGain = this.ivf ? CALIBRATION_GAIN_IVF : CALIBRATION_GAIN;
+    const needGain = this.ivf || this.ngram ? CALIBRATION_GAIN_IVF : CALIBRATION_GAIN;
     if (this.choice.requested === 'auto' && (!reached || gain < needGain)) {
       await this.dropIndex();
       this.sampleQ = new Float32Array(0);
@@ -502,6 +594,10 @@ export class NearestSearch {
   private async dropIndex(): Promise<void> {
     this.index?.close();
     this.index = undefined;
+    if (this.ngram) {
+      await this.pool.attachNgram(undefined);
+      this.ngram = undefined;
+    }
     if (this.ivf) {
       await this.pool.attachIvf(undefined);
       unpermute(this.pool.simdTable!.memory, this.ivf);
@@ -574,6 +670,21 @@ export class NearestSearch {
       }
       r.index = { name: 'ivf', cells, probes: this.probes, largest_cell: largest, empty_cells: empty, build_seconds: Math.round(this.buildSeconds * 1000) / 1000 };
     }
+    if (this.ngram) {
+      const g = this.ngram;
+      let used = 0;
+      for (let b = 0; b < g.buckets; b++) if (g.offsets[b + 1] !== g.offsets[b]) used++;
+      r.index = {
+        name: 'ngram',
+        shortlist: this.shortlist,
+        weights: g.weighted ? 'row norms' : 'none',
+        postings: g.postings.length,
+        buckets_used: used,
+        bytes: ngramIndexBytes(g).shared,
+        no_candidates: this.noCandidates,
+        build_seconds: Math.round(this.buildSeconds * 1000) / 1000,
+      };
+    }
     if (this.calibration) r.calibration = this.calibration;
     if (this.verification) {
       const v = this.verification;
@@ -593,6 +704,7 @@ export class NearestSearch {
     this.index?.close();
     this.index = undefined;
     this.ivf = undefined;
+    this.ngram = undefined;
     await this.pool.close();
   }
 }

@@ -1,6 +1,7 @@
 /**
- * `--search exact|approx|auto`, `--verify-sample`, `--min-agreement`, `--fallback` for the
- * commands that assign rows (docs/scale.md), and running a graph with the exact fallback: when an
+ * `--search exact|approx|auto`, `--search-index`, `--shortlist`, `--verify-sample`,
+ * `--min-agreement`, `--fallback` for the commands that assign rows (docs/scale.md,
+ * docs/ngram-search.md), and running a graph with the exact fallback: when an
  * approximate run fails its verification (VerifyError, exit 5) and `--fallback exact` is given, the
  * whole run is done again with exact search (the failed run left no output behind).
  */
@@ -14,6 +15,7 @@ import { runWithSummary, type RunFlags } from './common.js';
 export interface SearchFlags {
   search?: string;
   searchIndex?: string;
+  shortlist?: number;
   verifySample?: number;
   minAgreement?: number;
   fallback?: string;
@@ -27,7 +29,8 @@ export function searchOptions<T>(y: Argv<T>) {
       default: 'auto',
       describe: 'nearest-row search: exact, approx (an index proposes, exact cosines decide; verified on a sample), or auto (approx when exact search would be large and calibration finds it 2x cheaper; the choice is printed)',
     })
-    .option('search-index', { type: 'string', choices: [...INDEX_KINDS], describe: 'approx: inverted file over k-means cells with the exact SIMD kernel (ivf, default) or an HNSW graph (hnsw, usearch)' })
+    .option('search-index', { type: 'string', choices: [...INDEX_KINDS], describe: 'approx: inverted file over k-means cells with the exact SIMD kernel (ivf, default), an HNSW graph (hnsw, usearch), or the kept words sharing n-grams with the word (ngram: subword models, docs/ngram-search.md)' })
+    .option('shortlist', { type: 'number', describe: 'approx, ngram index: kept words compared exactly per word, those sharing the most n-grams (1-4096; default: calibrated); implies --search-index ngram' })
     .option('verify-sample', { type: 'number', describe: `approx: rows also searched exactly to measure agreement (default ${SEARCH_DEFAULTS.verifySample}; 0 = no check)` })
     .option('min-agreement', { type: 'number', describe: `approx: the run fails (exit 5) when agreement with exact search is below this (default ${SEARCH_DEFAULTS.minAgreement})` })
     .option('fallback', { type: 'string', choices: [...FALLBACKS], default: 'fail', describe: 'approx: when verification fails, fail (exit 5) or redo the run with exact search' });
@@ -38,6 +41,7 @@ export function searchSpec(a: SearchFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (a.search !== undefined) o.search = a.search as SearchMode;
   if (a.searchIndex !== undefined) o.index = a.searchIndex as IndexKind;
+  if (a.shortlist !== undefined) o.shortlist = a.shortlist;
   if (a.verifySample !== undefined) o.verifySample = a.verifySample;
   if (a.minAgreement !== undefined) o.minAgreement = a.minAgreement;
   return o;

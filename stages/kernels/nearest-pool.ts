@@ -9,9 +9,10 @@
 import { workerUrl } from '../../pipeline/workers.js';
 import { IVF_QUERIES, IvfSearcher, type IvfBuildOptions, type IvfLayout, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
+import { NgramSearcher, sliceLists, type NgramSetup, type QueryLists } from './ngram-candidates.js';
 import { SimdTable, SLOT_QUERIES, type WasmMemory } from './nearest-simd.js';
 import { normalizeRows } from './normalize.js';
-import { WorkerCalls } from './worker-calls.js';
+import { WorkerCalls, type RowsAnswer } from './worker-calls.js';
 
 export interface NearestResult {
   index: Int32Array;
@@ -34,6 +35,8 @@ export class NearestPool {
   readonly kernel: 'wasm-simd' | 'js';
   /** The inverted-file index over the table (ivf.ts), when one is attached. */
   private ivf: IvfSearcher | undefined;
+  /** The n-gram candidate index (ngram-candidates.ts), when one is attached: this thread's searcher. */
+  private ngram: NgramSearcher | undefined;
 
   /**
    * `table`: `rows` x `dim`, unit rows for cosines (in a SharedArrayBuffer when the TypeScript
@@ -167,6 +170,60 @@ export class NearestPool {
     return { index, score };
   }
 
+  /**
+   * Attaches an n-gram candidate index (ngram-candidates.ts) on this thread and every worker;
+   * `undefined` detaches it. The table keeps its order (answers are row numbers).
+   */
+  async attachNgram(setup: NgramSetup | undefined): Promise<void> {
+    this.ngram = setup ? new NgramSearcher(setup) : undefined;
+    await Promise.all(Array.from({ length: this.workers.size }, (_, i) => this.queued(i, () => this.post(i, { ngram: setup ?? null, n: 0 }))));
+  }
+
+  /**
+   * `searchNgram` on the calling thread (slot 0; for timings free of other threads' work). `none`:
+   * the queries without any candidate (answered -1).
+   */
+  searchNgramHere(queries: Float32Array, n: number, lists: QueryLists, k: number): NearestResult & { none: number } {
+    const ng = this.ngram;
+    if (!ng) throw new Error('ngram: no index attached');
+    return ng.search(queries, n, lists, k, (q, m, cand, kw) => this.rerank(q, m, cand, kw));
+  }
+
+  /**
+   * Nearest rows of `n` unit queries among the `k` kept rows the attached n-gram index ranks best
+   * for each (its n-gram rows in `lists`); -1 for a query without candidates. Split over the
+   * workers like `search` (each query's answer is the same wherever it runs).
+   */
+  async searchNgram(queries: Float32Array, n: number, lists: QueryLists, k: number): Promise<NearestResult & { none: number }> {
+    if (!this.ngram) throw new Error('ngram: no index attached');
+    const w = this.workers.size;
+    if (w === 0) return this.searchNgramHere(queries, n, lists, k);
+    const parts = n < 64 * w ? 1 : w;
+    const per = Math.ceil(n / parts);
+    const jobs: Promise<RowsAnswer & { none: number }>[] = [];
+    for (let i = 0; i < parts; i++) {
+      const a = i * per;
+      const b = Math.min(n, a + per);
+      if (a >= b) break;
+      const q = queries.slice(a * this.dim, b * this.dim);
+      const l = sliceLists(lists, a, b);
+      const worker = parts === 1 ? this.rr++ % w : i;
+      jobs.push(this.queued(worker, () => this.post(worker, { queries: q, n: b - a, lists: l, k }, [q.buffer, l.offsets.buffer as ArrayBuffer, l.rows.buffer as ArrayBuffer]) as Promise<RowsAnswer & { none: number }>));
+    }
+    const got = await Promise.all(jobs);
+    const index = new Int32Array(n);
+    const score = new Float32Array(n);
+    let none = 0;
+    let o = 0;
+    for (const g of got) {
+      index.set(g.index, o);
+      score.set(g.score, o);
+      o += g.index.length;
+      none += g.none;
+    }
+    return { index, score, none };
+  }
+
   /** The table (unpadded). With the SIMD kernel this is a copy made on each call. */
   get table(): Float32Array {
     return this.plain ?? this.simd!.rows();
@@ -198,25 +255,7 @@ export class NearestPool {
       this.simd.rerank(0, queries, n, cand, k, index, score);
       return { index, score };
     }
-    const t = this.plain!;
-    const d = this.dim;
-    for (let q = 0; q < n; q++) {
-      let best = -1;
-      let bs = -Infinity;
-      for (let c = 0; c < k; c++) {
-        const r = cand[q * k + c]!;
-        if (r < 0) continue;
-        let s = 0;
-        for (let j = 0; j < d; j++) s += queries[q * d + j]! * t[r * d + j]!;
-        s = Math.fround(s);
-        if (s > bs || (s === bs && r < best)) {
-          bs = s;
-          best = r;
-        }
-      }
-      index[q] = best;
-      score[q] = bs;
-    }
+    rerankJs(queries, n, this.plain!, this.dim, cand, k, index, score);
     return { index, score };
   }
 
@@ -274,12 +313,41 @@ export class NearestPool {
     return this.post(i, { queries, n }, [queries.buffer as ArrayBuffer]);
   }
 
-  private post(i: number, msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout }, transfer: ArrayBuffer[] = []): Promise<NearestResult> {
+  private post(
+    i: number,
+    msg: { queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout; ngram?: NgramSetup | null; lists?: QueryLists; k?: number },
+    transfer: ArrayBuffer[] = [],
+  ): Promise<NearestResult> {
     return this.workers.call(i, msg, transfer);
   }
 
   async close(): Promise<void> {
     await this.workers.close();
+  }
+}
+
+/**
+ * The TypeScript rerank: for each of `n` queries the best of its `k` candidate rows of `table`
+ * (`cand`: n x k, -1 = none), dot products summed in float64 and rounded to float32 as
+ * nearestRowsJs compares them; ties to the lower row; -1 / -Infinity without a candidate.
+ */
+export function rerankJs(queries: Float32Array, n: number, table: Float32Array, d: number, cand: Int32Array, k: number, index: Int32Array, score: Float32Array): void {
+  for (let q = 0; q < n; q++) {
+    let best = -1;
+    let bs = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const r = cand[q * k + c]!;
+      if (r < 0) continue;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += queries[q * d + j]! * table[r * d + j]!;
+      s = Math.fround(s);
+      if (s > bs || (s === bs && r < best)) {
+        bs = s;
+        best = r;
+      }
+    }
+    index[q] = best;
+    score[q] = bs;
   }
 }
 

@@ -7,7 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { IvfSearcher, type IvfLayout, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
-import type { NearestWorkerData } from './nearest-pool.js';
+import { rerankJs, type NearestWorkerData } from './nearest-pool.js';
+import { NgramSearcher, type NgramSetup, type QueryLists, type Rerank } from './ngram-candidates.js';
 import { SimdTable } from './nearest-simd.js';
 
 /** The table: from workerData, or (a worker started ahead, NearestPool.prestart) from the first message. */
@@ -17,8 +18,13 @@ let simd = data?.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : 
 let ivf: IvfSearcher | undefined;
 /** The index being built (buildIvf's nearest-centroid steps run here too): its layout only. */
 let building: IvfSearcher | undefined;
+/** The n-gram candidate index (ngram-candidates.ts), once the pool attaches one. */
+let ngram: NgramSearcher | undefined;
 
-parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout; init?: NearestWorkerData }) => {
+type Message = { id: number; queries?: Float32Array; n: number; probes?: number; ivf?: IvfSetup | null; build?: IvfLayout; init?: NearestWorkerData };
+type NgramMessage = { ngram?: NgramSetup | null; lists?: QueryLists; k?: number };
+
+parentPort!.on('message', (m: Message & NgramMessage) => {
   if (m.init) {
     data = m.init;
     simd = data.kind === 'simd' ? SimdTable.attach(data.memory, data.layout) : null;
@@ -39,6 +45,32 @@ parentPort!.on('message', (m: { id: number; queries?: Float32Array; n: number; p
     building = undefined;
     ivf = m.ivf && data.kind === 'simd' ? new IvfSearcher(data.memory, m.ivf) : undefined;
     parentPort!.postMessage({ id: m.id });
+    return;
+  }
+  if (m.ngram !== undefined) {
+    ngram = m.ngram ? new NgramSearcher(m.ngram) : undefined;
+    parentPort!.postMessage({ id: m.id });
+    return;
+  }
+  if (m.lists) {
+    // an n-gram search: the shortlists here, compared exactly in this worker's slot
+    const d = data;
+    const rerank: Rerank =
+      d.kind === 'simd'
+        ? (q, n, cand, k) => {
+            const index = new Int32Array(n);
+            const score = new Float32Array(n);
+            simd!.rerank(d.slot, q, n, cand, k, index, score);
+            return { index, score };
+          }
+        : (q, n, cand, k) => {
+            const index = new Int32Array(n);
+            const score = new Float32Array(n);
+            rerankJs(q, n, d.table, d.dim, cand, k, index, score);
+            return { index, score };
+          };
+    const r = ngram!.search(m.queries!, m.n, m.lists, m.k!, rerank);
+    parentPort!.postMessage({ id: m.id, index: r.index, score: r.score, none: r.none }, [r.index.buffer as ArrayBuffer, r.score.buffer as ArrayBuffer]);
     return;
   }
   if (m.probes !== undefined) {
