@@ -126,6 +126,8 @@ export class Word2vecBinWriter {
   private rows = 0;
   private announced = 0;
   private headerBytes = 0;
+  /** The rows buffer of the last call, reused when the output wrote it out before returning. */
+  private scratch?: Buffer;
   constructor(readonly out: OutputFile) {}
 
   async begin(rows: number, dim: number): Promise<void> {
@@ -138,7 +140,10 @@ export class Word2vecBinWriter {
   async writeRows(words: readonly string[], vectors: Float32Array, dim: number, rowIndex?: Int32Array): Promise<void> {
     let size = 0;
     for (const w of words) size += w.length + 2 + dim * 4;
-    const buf = Buffer.allocUnsafe(size);
+    // never from the shared pool: the whole allocation is this writer's to reuse
+    const whole = this.scratch && this.scratch.length >= size ? this.scratch : Buffer.allocUnsafeSlow(size);
+    this.scratch = undefined;
+    const buf = whole.subarray(0, size);
     let p = 0;
     const src = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.length * 4);
     for (let i = 0; i < words.length; i++) {
@@ -151,7 +156,12 @@ export class Word2vecBinWriter {
       buf[p++] = NL;
     }
     this.rows += words.length;
-    await this.out.write(buf);
+    const flushed = this.out.write(buf);
+    if (flushed) {
+      // written out: the buffer is free again (a write that only queued it still holds it)
+      await flushed;
+      this.scratch = whole;
+    }
   }
 
   async end(dim: number): Promise<void> {
