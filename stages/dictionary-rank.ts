@@ -39,8 +39,8 @@ export async function selectByDictionaryCounts(ctx: RunContext, kept: KeptTable)
   const ids = Int32Array.from(entries, (e) => e.row);
   const dim = kept.dim;
   const map = new Map<number, number>();
-  // in slices, so the vectors of a huge N are not all held twice
-  const SLICE = 65536;
+  // in slices, so the vectors of a huge N are not all held twice (one slice, one sweep, up to 2^17)
+  const SLICE = 1 << 17;
   for (let s = 0; s < entries.length; s += SLICE) {
     const part = ids.subarray(s, Math.min(entries.length, s + SLICE));
     const vectors = await model.vectorsOfIds(part);

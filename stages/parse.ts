@@ -20,7 +20,7 @@ export function parseStage(opts: ParseOptions = {}): Stage {
   return {
     name: 'parse',
     async open(ctx) {
-      const model = await openModel(ctx.source, opts.from, opts.memory !== undefined ? { memoryBytes: opts.memory } : undefined);
+      const model = await openModel(ctx.source, opts.from, { threads: ctx.options.threads, ...(opts.memory !== undefined ? { memoryBytes: opts.memory } : {}) });
       ctx.model = model;
       const rows = model.info.rows ?? (await model.countRows());
       ctx.report.input = {

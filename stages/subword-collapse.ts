@@ -330,7 +330,7 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
           else if (inSample(p++)) need[r] = sampled[r] = 1;
         }
       }
-      model.passPlan = { need, companion: { map, words: sampled ?? prunedRows } };
+      model.passPlan = { need, companion: { map, words: sampled ?? prunedRows, identity: mapsUsedToThemselves(usageOf(ctx)!, map) } };
     },
     transform(input, ctx) {
       const h = holder!;
@@ -412,6 +412,18 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
       if (ctx.model instanceof FastTextModel) ctx.model.passPlan = undefined;
     },
   };
+}
+
+/**
+ * Whether `map` sends every bucket a word of the vocabulary uses to itself: true when the scan
+ * counted every word with weight 1 (so a used bucket has a non-zero count) and no counted bucket
+ * was dropped, nulled or remapped. A pruned word's rebuilt vector is then its own n-gram mean.
+ */
+function mapsUsedToThemselves(usage: SubwordUsage, map: Int32Array): boolean {
+  if (!usage.complete || usage.scope !== 'all' || usage.weights !== 'none') return false;
+  const counts = usage.counts;
+  for (let b = 0; b < map.length; b++) if (counts[b]! > 0 && map[b] !== b) return false;
+  return true;
 }
 
 interface PlanOptions {

@@ -291,6 +291,40 @@ describe.skipIf(!HAVE_FASTTEXT)('models trained with fasttext skipgram', () => {
     expect(m.subwords!.indexer.size).toBe(5000);
   });
 
+  test('a non-finite n-gram row is an InputError where a sweep uses it, and only there', async () => {
+    const file = train(dir, 'en-nan', Buffer.from(corpus(EN_WORDS, 400, 7)));
+    const m = await open(file);
+    const dense = m.layout.input as { dataOffset: number };
+    const rowOffset = (tableRow: number) => dense.dataOffset + (m.nwords + tableRow) * m.dim * 4;
+    // a row the word 'rivers' uses, and a row no word of the dictionary (nor 'rivers') uses
+    const used = m.indexer.indices('rivers')[2]!;
+    const hit = new Set<number>(m.indexer.indices('rivers'));
+    for (const w of m.dictionary.words) for (const r of m.indexer.indices(w)) hit.add(r);
+    // between used rows, so that a run of rows reads it through
+    let unused = Math.min(...hit);
+    while (hit.has(unused)) unused++;
+    const bytes = fs.readFileSync(file);
+    bytes.writeFloatLE(NaN, rowOffset(unused) + 8);
+    const quiet = path.join(dir, 'nan-unused.bin');
+    fs.writeFileSync(quiet, bytes);
+    // streaming sweeps read runs of rows through gaps: the unused bad row is read, never used, never reported
+    const a = await open(quiet, { memoryBytes: 4096 });
+    expect(a.tableResident).toBe(false);
+    expect((await passVectors(a, 5)).size).toBe(m.nwords);
+    expect((await a.vectorsFor(['rivers'])).every(Number.isFinite)).toBe(true);
+    bytes.writeFloatLE(Infinity, rowOffset(used) + 12);
+    const bad = path.join(dir, 'nan-used.bin');
+    fs.writeFileSync(bad, bytes);
+    for (let round = 0; round < 2; round++) {
+      // a fresh reader each round: the check happens on the first read of the row
+      const b = await open(bad, { memoryBytes: 4096 });
+      const e = await b.vectorsFor(['rivers']).catch((x) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect(e.message).toBe(`row ${m.nwords + used} holds a non-finite value (Infinity)`);
+      expect(e.where.offset).toBe(rowOffset(used) + 12);
+    }
+  });
+
   test('Czech, UTF-8', async () => {
     const file = train(dir, 'cs', Buffer.from(corpus(CS_WORDS, 400, 11)));
     const unknown = ['žluťoučká', 'řekami', 'ďábel', 'přílišný', 'čč'].map(T);

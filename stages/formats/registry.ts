@@ -10,6 +10,8 @@ export interface OpenOptions {
   batchRows?: number;
   /** Bytes a reader may hold for rows it reads on demand (fastText: the n-gram rows and a pass's sums). */
   memoryBytes?: number;
+  /** Threads a reader may use for its own heavy work (fastText: adding n-gram rows in sweeps). */
+  threads?: number;
 }
 
 export interface FormatCodec {

@@ -1,10 +1,11 @@
 ;; Row additions for n-gram sums (stages/formats/fasttext/sums.ts): for p in [0, n)
 ;;   acc[accOff[p] .. + dim) += src[srcOff[p] .. + dim)   (float32, lane by lane)
-;; accOff and srcOff are arrays of byte offsets into the same memory. Four floats per f32x4 step,
+;; accOff and srcOff are arrays of byte offsets into the same (shared) memory: threads may add
+;; pairs of different accumulators at the same time. Four floats per f32x4 step,
 ;; the last dim % 4 floats one by one. f32 addition is exact IEEE binary32 rounding, the same bits
 ;; as Float32Array arithmetic in JavaScript.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
   (func (export "addPairs") (param $accOff i32) (param $srcOff i32) (param $n i32) (param $dim i32)
     (local $p i32) (local $a i32) (local $s i32) (local $e4 i32) (local $e i32)
     (block $done

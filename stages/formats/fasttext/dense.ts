@@ -39,7 +39,9 @@ export async function readDenseLayout(c: Cursor, what: string, dim: number): Pro
 
 /**
  * Rows [start, start + count) as float32, written into `out` at `outOffset` (floats) or into a new
- * array. Non-finite values are reported with their offset.
+ * array. Non-finite values are reported with their offset: in every row read, or with `check`
+ * (matrix rows in the range, ascending) in those rows only (a caller that reads the same rows again
+ * and again checks each once).
  */
 export async function readDenseRows(
   file: RowFile,
@@ -49,6 +51,7 @@ export async function readDenseRows(
   part: string,
   out?: Float32Array,
   outOffset = 0,
+  check?: Int32Array,
 ): Promise<Float32Array> {
   if (start < 0 || count < 0 || start + count > m.rows) throw new RangeError(`rows [${start}, ${start + count}) outside 0..${m.rows}`);
   const n = count * m.cols;
@@ -59,15 +62,26 @@ export async function readDenseRows(
   if (got < n * 4) {
     throw new InputError(`file ends inside the matrix (read ${got} of ${n * 4} bytes)`, { file: file.name, offset: at + got, part });
   }
-  const i = firstNonFinite(dst.subarray(outOffset, outOffset + n));
-  if (i >= 0) {
-    throw new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${dst[outOffset + i]})`, {
-      file: file.name,
-      offset: at + i * 4,
-      part,
-    });
+  if (!check) {
+    const i = firstNonFinite(dst.subarray(outOffset, outOffset + n));
+    if (i >= 0) throw nonFinite(file, m, dst, outOffset, start, i, part);
+    return dst;
+  }
+  for (let k = 0; k < check.length; k++) {
+    const o = outOffset + (check[k]! - start) * m.cols;
+    const i = firstNonFinite(dst.subarray(o, o + m.cols));
+    if (i >= 0) throw nonFinite(file, m, dst, outOffset, start, (check[k]! - start) * m.cols + i, part);
   }
   return dst;
+}
+
+/** The error for the non-finite value at float `i` of a read of rows from `start`. */
+function nonFinite(file: RowFile, m: DenseLayout, dst: Float32Array, outOffset: number, start: number, i: number, part: string): InputError {
+  return new InputError(`row ${start + Math.floor(i / m.cols)} holds a non-finite value (${dst[outOffset + i]})`, {
+    file: file.name,
+    offset: m.dataOffset + start * m.cols * 4 + i * 4,
+    part,
+  });
 }
 
 /** Index of the first NaN or infinity, or -1. Cost: one pass. */

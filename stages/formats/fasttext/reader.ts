@@ -33,6 +33,10 @@ import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js
 import { RowSweeper } from './sums.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
+/** No rows to check (every row of a read was checked before). */
+const NONE_TO_CHECK = new Int32Array(0);
+/** Batches of a pass whose companion rows are kept (see FastTextModel.companionOf). */
+const COMPANION_RING = 4;
 /** Largest single read of n-gram rows. */
 const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Sweep memory kept between uses up to this size (larger is released after each use). */
@@ -60,7 +64,15 @@ export interface FastTextPassPlan {
    * rows through `map` (n-gram-table row -> the row added in its place, COMPANION_DROP or
    * COMPANION_ZERO), added in ascending order of the rows added. Read with `companionOf(batch)`.
    */
-  companion?: { map: Int32Array; words?: Uint8Array };
+  companion?: {
+    map: Int32Array;
+    words?: Uint8Array;
+    /**
+     * Set when `map` sends every row any word of the dictionary uses to itself (the caller has
+     * checked this): each companion is then the word's own sum, and the map is not read.
+     */
+    identity?: boolean;
+  };
 }
 
 /** Companion sums of one batch (rows as in the batch; zero rows for words without one). */
@@ -75,6 +87,8 @@ export interface FastTextOptions {
   batchRows?: number;
   /** Memory the n-gram rows (and a pass's accumulators) may take, in bytes (default 512 MiB). */
   memoryBytes?: number;
+  /** Threads adding n-gram rows in large sweeps (default 1: this thread only). */
+  threads?: number;
 }
 
 export type MatrixLayout = DenseLayout | QuantLayout;
@@ -186,6 +200,7 @@ export class FastTextModel implements ModelReader {
   readonly subwords?: SubwordRows;
   readonly memoryBytes: number;
   private readonly batchRows: number;
+  private readonly threads: number;
   private readonly readRows: RowReader;
   /** All n-gram rows, decoded, once loaded (only when they fit memoryBytes). */
   private table?: Float32Array;
@@ -194,8 +209,16 @@ export class FastTextModel implements ModelReader {
   private wordSlots?: Int32Array;
   private duplicates = 0;
   private sweeper?: RowSweeper;
+  /** Dense n-gram rows a sweep has read (and checked for non-finite values): each is checked once. */
+  private checkedRows?: Uint8Array;
   private wordRowBuffer = new Float32Array(0);
-  private readonly companions = new WeakMap<Batch, { n: number; rows: CompanionRows }>();
+  /**
+   * Companion rows of the last COMPANION_RING batches of a pass, reused in turn (a pass would
+   * otherwise allocate them anew for every batch); `owner` is the batch they belong to now.
+   */
+  private readonly companionRing: { rows: CompanionRows; owner?: Batch }[] = [];
+  private companionNext = 0;
+  private readonly companions = new WeakMap<Batch, { n: number; slot: number }>();
   private readonly file: RowFile;
   /** What the next passes compute (see FastTextPassPlan); undefined: every word, no companion. */
   passPlan?: FastTextPassPlan;
@@ -214,10 +237,11 @@ export class FastTextModel implements ModelReader {
     this.tableRows = input.rows - dictionary.nwords;
     this.memoryBytes = opts.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
+    this.threads = opts.threads ?? 1;
     const file = (this.file = new RowFile(source));
     this.readRows =
       input.kind === 'dense'
-        ? (s, n, out, o) => readDenseRows(file, input, s, n, 'input matrix', out, o)
+        ? (s, n, out, o, wanted) => readDenseRows(file, input, s, n, 'input matrix', out, o, wanted && this.uncheckedRows(wanted))
         : (s, n, out, o, wanted) => readQuantRows(file, input, s, n, 'input matrix', out, o, wanted && { rows: wanted, base: dictionary.nwords });
     const a = header.args;
     this.info = {
@@ -284,6 +308,7 @@ export class FastTextModel implements ModelReader {
   async close(): Promise<void> {
     this.table = undefined;
     this.tableLoading = undefined;
+    await this.sweeper?.close();
     this.sweeper = undefined;
     await this.file.close();
   }
@@ -335,6 +360,26 @@ export class FastTextModel implements ModelReader {
     this.duplicates = dups;
     this.wordSlots = slots;
     return slots;
+  }
+
+  /**
+   * The input-matrix rows of n-gram rows `wanted` (ascending, repeats allowed) not checked before,
+   * marked checked now (a sweep re-reads the same rows; the first read checks them).
+   */
+  private uncheckedRows(wanted: Int32Array): Int32Array {
+    const done = (this.checkedRows ??= new Uint8Array(this.tableRows));
+    let first = 0;
+    while (first < wanted.length && done[wanted[first]!]) first++;
+    if (first === wanted.length) return NONE_TO_CHECK;
+    const out = new Int32Array(wanted.length - first);
+    let n = 0;
+    for (let k = first; k < wanted.length; k++) {
+      const r = wanted[k]!;
+      if (done[r]) continue;
+      done[r] = 1;
+      out[n++] = this.nwords + r;
+    }
+    return out.subarray(0, n);
   }
 
   /** Raw input-matrix rows [start, start + count) (word rows first, then n-gram rows). */
@@ -391,11 +436,32 @@ export class FastTextModel implements ModelReader {
     return this.vectorsOf(list, list.map((id) => this.dictionary.words[id]!));
   }
 
-  /** Companion sums of a batch this reader's pass yielded (see FastTextPassPlan.companion). */
+  /**
+   * Companion sums of a batch this reader's pass yielded (see FastTextPassPlan.companion), while
+   * they are kept: for the last COMPANION_RING batches of the pass that had any (a stage reads them
+   * as the batch goes by; later, undefined, and `companionsFor` computes them again).
+   */
   companionOf(b: Batch): CompanionRows | undefined {
     const c = this.companions.get(b);
     // a batch whose rows were dropped since (duplicate words) no longer lines up
-    return c && c.n === b.words.length ? c.rows : undefined;
+    if (!c || c.n !== b.words.length) return undefined;
+    const slot = this.companionRing[c.slot]!;
+    if (slot.owner !== b) return undefined;
+    return { vectors: slot.rows.vectors.subarray(0, c.n * this.dim), used: slot.rows.used.subarray(0, c.n) };
+  }
+
+  /** Ring slot `k`'s companion rows for a batch of `n` words, cleared (zero vectors, used -1). */
+  private companionRows(k: number, n: number, batchRows: number): CompanionRows {
+    const dim = this.dim;
+    let slot = this.companionRing[k];
+    if (!slot || slot.rows.used.length < n) {
+      const rows = Math.max(n, batchRows);
+      slot = this.companionRing[k] = { rows: { vectors: new Float32Array(rows * dim), used: new Int32Array(rows) } };
+    }
+    slot.owner = undefined;
+    slot.rows.vectors.fill(0, 0, n * dim);
+    slot.rows.used.fill(-1, 0, n);
+    return { vectors: slot.rows.vectors.subarray(0, n * dim), used: slot.rows.used.subarray(0, n) };
   }
 
   /**
@@ -474,7 +540,7 @@ export class FastTextModel implements ModelReader {
         }
       }
     }
-    this.releaseSweeper();
+    await this.releaseSweeper();
     return out;
   }
 
@@ -489,7 +555,7 @@ export class FastTextModel implements ModelReader {
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
       : (start: number, count: number, out: Float32Array, off: number, wanted?: Int32Array) => this.readRows(this.nwords + start, count, out, off, wanted);
-    this.sweeper = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity);
+    this.sweeper = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, this.threads);
     return this.sweeper;
   }
 
@@ -578,7 +644,6 @@ export class FastTextModel implements ModelReader {
           }
           const before = batchIdx.length;
           if (sw) this.indexer.pushIndices(words[id]!, batchIdx);
-          sortSmall(batchIdx.data.subarray(before, batchIdx.length));
           bStarts.push(batchIdx.length);
           bSlot.push(bSlots++);
           if (!comp || (comp.words && !comp.words[id]) || !sw) {
@@ -586,7 +651,12 @@ export class FastTextModel implements ModelReader {
             bUsed.push(-1);
             continue;
           }
-          // Companion rows: the word's rows through the map, sorted; its own sum when unchanged.
+          if (comp.identity) {
+            bUsed.push(batchIdx.length - before);
+            bComp.push(-2);
+            continue;
+          }
+          // Companion rows: the word's rows through the map; its own sum when unchanged.
           mapped.clear();
           let c = 0;
           let same = true;
@@ -604,9 +674,7 @@ export class FastTextModel implements ModelReader {
             bComp.push(-2);
             continue;
           }
-          const m0 = batchIdx.length;
           for (let k = 0; k < mapped.length; k++) batchIdx.push(mapped.data[k]!);
-          sortSmall(batchIdx.data.subarray(m0, batchIdx.length));
           bStarts.push(batchIdx.length);
           bComp.push(bSlots++);
         }
@@ -636,6 +704,7 @@ export class FastTextModel implements ModelReader {
         const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
         await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
         let crows: CompanionRows | undefined;
+        let ringSlot = -1;
         for (let j = 0; j < n; j++) {
           const s = slotOf[b0 - w0 + j]!;
           if (s < 0 || !acc) continue;
@@ -643,7 +712,11 @@ export class FastTextModel implements ModelReader {
           if (c > 0) combine(vectors, j * dim, acc, s * dim, dim, 1 / (1 + c));
           const cs = compOf[b0 - w0 + j]!;
           if (cs === -1) continue;
-          crows ??= { vectors: new Float32Array(n * dim), used: new Int32Array(n).fill(-1) };
+          if (!crows) {
+            ringSlot = this.companionNext;
+            this.companionNext = (ringSlot + 1) % COMPANION_RING;
+            crows = this.companionRows(ringSlot, n, batchRows);
+          }
           const used = compUsed[b0 - w0 + j]!;
           crows.used[j] = used;
           // the mean over the rows added; zero rows count in the divisor
@@ -652,21 +725,28 @@ export class FastTextModel implements ModelReader {
           if (used > 0 && added > 0) scaleInto(crows.vectors, j * dim, acc, from * dim, dim, 1 / used);
         }
         const batch: Batch = { start: b0, words: words.slice(b0, b0 + n), dim, vectors, counts: counts.slice(b0, b0 + n) };
-        if (crows) this.companions.set(batch, { n, rows: crows });
+        if (crows) {
+          this.companionRing[ringSlot]!.owner = batch;
+          this.companions.set(batch, { n, slot: ringSlot });
+        }
         opts.onBytes?.(Math.round((this.source.size * (b0 + n)) / Math.max(1, nwords)));
         yield batch;
       }
       w0 = w1;
     }
-    this.releaseSweeper();
+    await this.releaseSweeper();
   }
 
   /**
    * Drops the sweep memory (made again on the next use) when it is large: it is sized for the
    * largest sweep so far, and small sweeps (lookups of a few thousand words) reuse it.
    */
-  private releaseSweeper(): void {
-    if (this.sweeper && this.sweeper.bytes > SWEEPER_KEEP_BYTES) this.sweeper = undefined;
+  private async releaseSweeper(): Promise<void> {
+    const sw = this.sweeper;
+    if (sw && sw.bytes > SWEEPER_KEEP_BYTES) {
+      this.sweeper = undefined;
+      await sw.close();
+    }
   }
 }
 
@@ -675,21 +755,6 @@ function hashWord(w: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619);
   return (h ^ (h >>> 15)) >>> 0;
-}
-
-/** Sorts a word's n-gram rows in place (insertion sort: lists are short). Cost: O(n^2), n ~ 20-60. */
-function sortSmall(a: Int32Array): Int32Array {
-  if (a.length > 64) return a.sort();
-  for (let i = 1; i < a.length; i++) {
-    const x = a[i]!;
-    let j = i - 1;
-    while (j >= 0 && a[j]! > x) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = x;
-  }
-  return a;
 }
 
 /** v[o .. o + dim) = fl(v + sum[so ..]) x fl(f): a known word's row plus its n-gram sum, scaled. */

@@ -6,17 +6,20 @@
  * in ascending order in runs of coalesced rows (read from the file, or copied from the rows held in
  * memory), and adds each row to every slot that lists it (WebAssembly SIMD kernel, JavaScript when
  * WebAssembly is unavailable: the same IEEE float32 additions). Every slot thus receives its rows in
- * ascending row order, whatever the number of slots per sweep, the run length or where the rows come
- * from: the sums are the same bits in every configuration.
+ * ascending row order, whatever the number of slots per sweep, the run length, where the rows come
+ * from, or how many threads add (in a sweep large enough, helper threads take the slots j with
+ * j % threads = their number, kernels/ngram-add.ts): the sums are the same bits in every
+ * configuration.
  *
  * Memory: two run buffers of 8 MiB (the next run is read while the current one is added) + 0.5 MiB
- * of pair offsets + slots x dim x 4 bytes (the accumulators), in one WebAssembly memory that grows
- * to the largest sweep so far (at most `capacity` slots) and is never shrunk; per sweep, 8 bytes
- * per pair and 8 bytes per table row (counting sort). Cost per sweep: one read of every needed row (runs of at most
- * 8 MiB; gaps shorter than 64 KiB are read through), one addition of dim floats per pair.
+ * of pair offsets per thread + slots x dim x 4 bytes (the accumulators), in one (shared)
+ * WebAssembly memory sized for `capacity` slots, whose pages are backed as sweeps first touch them
+ * (the largest sweep so far); 8 bytes per pair of the largest sweep and 8 bytes per table row
+ * (counting sort), kept from sweep to sweep. Cost per sweep: one read of every needed row (runs of at most 8 MiB; gaps shorter than
+ * 64 KiB are read through), one addition of dim floats per pair.
  */
-import { NGRAM_ADD_WASM } from '../../kernels/ngram-add-wasm.js';
-import { instantiate, lazyModule, localMemory, type WasmMemory } from '../../kernels/wasm.js';
+import { AddHelpers, addKernel, addMemory, type AddKernel, type PairLists } from '../../kernels/ngram-add.js';
+import type { WasmMemory } from '../../kernels/wasm.js';
 
 /** Longest run of rows read at once. */
 export const RUN_BYTES = 8 << 20;
@@ -32,42 +35,36 @@ const PAIR_CHUNK = 1 << 16;
  */
 export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number, wanted?: Int32Array) => Promise<unknown>;
 
-interface Kernel {
-  addPairs(accOff: number, srcOff: number, n: number, dim: number): void;
-}
-
-/** The compiled kernel, or null where WebAssembly SIMD is missing or PRUNE_PIPE_KERNEL=js asks for JavaScript. */
-const kernelModule = lazyModule(NGRAM_ADD_WASM);
-
-/** Whether the WebAssembly kernel is in use (else the JavaScript loop: same results). */
-export function sweepKernel(): 'wasm-simd' | 'js' {
-  return kernelModule() ? 'wasm-simd' : 'js';
-}
+/** Float additions (pairs x dim) of a sweep from which helper threads take part. */
+const HELPER_MIN_ADDS = 1 << 24;
 
 export class RowSweeper {
   readonly dim: number;
   /** Slots one sweep can hold. */
   readonly capacity: number;
-  private memory: WasmMemory;
-  private readonly wasm: boolean;
-  private readonly kernel: Kernel;
+  private readonly memory: WasmMemory;
+  private readonly kernel: AddKernel;
   private readonly runRows: number;
   private readonly gapRows: number;
   private readonly runBase = 0;
-  private readonly accOffBase: number;
-  private readonly srcOffBase: number;
+  /** Pair lists: one per thread that may add (this one first). */
+  private readonly lists: PairLists[] = [];
   private readonly accBase: number;
-  /** Slots the memory holds now. */
+  /** Most slots a sweep has used so far. */
   private allocated = 0;
   /** Per-row pair counts, then bounds (tableRows + 1), and fill positions, reused between sweeps. */
   private bounds?: Int32Array;
   private fill?: Int32Array;
+  private pairs?: { pr: Int32Array; ps: Int32Array };
+  /** Helper threads (started by the first large sweep), or null where they cannot run. */
+  private helpers?: AddHelpers | null;
 
   /**
    * @param tableRows rows of the n-gram table
    * @param read reads table rows (from the file, or from rows held in memory)
    * @param fileRowBytes bytes one row takes in the file (float32 rows, or code bytes), for the gap rule
    * @param capacity slots per sweep (at least 1)
+   * @param threads threads adding rows in large sweeps (this one and threads - 1 helpers)
    */
   constructor(
     readonly tableRows: number,
@@ -75,37 +72,22 @@ export class RowSweeper {
     private readonly read: TableRowReader,
     fileRowBytes: number,
     capacity: number,
+    private readonly threads = 1,
   ) {
     this.dim = dim;
     this.capacity = Math.max(1, Math.floor(capacity));
     const rowBytes = dim * 4;
     this.runRows = Math.max(1, Math.floor(RUN_BYTES / Math.max(rowBytes, fileRowBytes)));
     this.gapRows = Math.max(1, Math.floor(GAP_BYTES / Math.max(1, fileRowBytes)));
-    // two run buffers: the next run is read while the kernel adds the current one
-    this.accOffBase = this.runBase + 2 * this.runRows * rowBytes;
-    this.srcOffBase = this.accOffBase + PAIR_CHUNK * 4;
-    this.accBase = this.srcOffBase + PAIR_CHUNK * 4;
+    // two run buffers (the next run is read while the kernel adds the current one), the pair lists
+    let at = this.runBase + 2 * this.runRows * rowBytes;
+    const lists = AddHelpers.usable(threads) ? threads : 1;
+    for (let t = 0; t < lists; t++, at += 2 * PAIR_CHUNK * 4) this.lists.push({ accOff: at, srcOff: at + PAIR_CHUNK * 4 });
+    this.accBase = at;
     const most = this.accBase + this.capacity * rowBytes;
     if (most > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${most} bytes, over the 4 GiB of a WebAssembly memory`);
-    const mod = kernelModule();
-    this.wasm = !!mod;
-    const bytes = this.accBase;
-    this.memory = mod ? localMemory(Math.ceil(bytes / 65536)) : { buffer: new ArrayBuffer(bytes) };
-    if (mod) {
-      this.kernel = instantiate<Kernel>(mod, this.memory);
-    } else {
-      this.kernel = {
-        addPairs: (accOff, srcOff, n, d) => {
-          const f = new Float32Array(this.memory.buffer);
-          const i32 = new Int32Array(this.memory.buffer);
-          for (let p = 0; p < n; p++) {
-            const a = i32[(accOff >> 2) + p]! >> 2;
-            const s = i32[(srcOff >> 2) + p]! >> 2;
-            for (let k = 0; k < d; k++) f[a + k]! += f[s + k]!;
-          }
-        },
-      };
-    }
+    this.memory = addMemory(most);
+    this.kernel = addKernel(this.memory);
   }
 
   /** The accumulators of the first `slots` slots (a view; valid until the next sweep starts). */
@@ -113,25 +95,27 @@ export class RowSweeper {
     return new Float32Array(this.memory.buffer, this.accBase, slots * this.dim);
   }
 
-  /** Bytes of the memory now. */
+  /** Bytes of the memory the sweeps have touched so far (the run buffers, offsets and accumulators used). */
   get bytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.accBase + this.allocated * this.dim * 4;
   }
 
-  /** Grows the memory to hold `slots` accumulators. */
-  private ensure(slots: number): void {
-    if (slots <= this.allocated) return;
-    const need = this.accBase + slots * this.dim * 4;
-    const have = this.memory.buffer.byteLength;
-    if (need > have) {
-      if (this.wasm) (this.memory as WasmMemory & { grow(pages: number): number }).grow(Math.ceil((need - have) / 65536));
-      else {
-        const b = new ArrayBuffer(need);
-        new Uint8Array(b).set(new Uint8Array(this.memory.buffer));
-        this.memory = { buffer: b };
-      }
-    }
-    this.allocated = slots;
+  /** Helper threads started (0 before the first large sweep, or where they cannot run). */
+  get helperThreads(): number {
+    return this.helpers ? this.lists.length - 1 : 0;
+  }
+
+  /** Stops the helper threads (a later sweep starts them again). */
+  async close(): Promise<void> {
+    const h = this.helpers;
+    this.helpers = undefined;
+    await h?.close();
+  }
+
+  /** The helpers for a sweep of `adds` float additions, or null (the calling thread adds alone). */
+  private helpersFor(adds: number): AddHelpers | null {
+    if (adds < HELPER_MIN_ADDS || this.lists.length < 2) return null;
+    return (this.helpers ??= new AddHelpers(this.memory, this.lists, this.dim));
   }
 
   /**
@@ -140,7 +124,7 @@ export class RowSweeper {
    */
   async sweep(rows: Int32Array, starts: Int32Array, slots: number): Promise<void> {
     if (slots > this.capacity) throw new RangeError(`${slots} slots, capacity ${this.capacity}`);
-    this.ensure(slots);
+    this.allocated = Math.max(this.allocated, slots);
     const dim = this.dim;
     const rowBytes = dim * 4;
     this.acc(slots).fill(0);
@@ -148,9 +132,19 @@ export class RowSweeper {
     if (total === 0) return;
     // The pairs sorted by row, slots ascending within a row.
     const { pr, ps } = total * 8 < this.tableRows ? this.sortFew(rows, starts, slots, total) : this.sortMany(rows, starts, slots, total);
+    // slot j's pairs go to thread j % parts (this one alone without helpers)
+    const helpers = this.helpersFor(total * dim);
+    const parts = helpers ? this.lists.length : 1;
+    const counts = new Int32Array(parts);
+    const accAt = Int32Array.from(this.lists.slice(0, parts), (l) => l.accOff >> 2);
+    const srcAt = Int32Array.from(this.lists.slice(0, parts), (l) => l.srcOff >> 2);
+    const own = this.lists[0]!;
+    const flush = async (): Promise<void> => {
+      if (helpers) await helpers.add(this.kernel, counts);
+      else this.kernel.addPairs(own.accOff, own.srcOff, counts[0]!, dim);
+      counts.fill(0);
+    };
     const i32 = new Int32Array(this.memory.buffer);
-    const accOff = this.accOffBase >> 2;
-    const srcOff = this.srcOffBase >> 2;
     // the runs: rows from pr[p] on, gaps of at most gapRows, at most runRows long
     const runStart: number[] = [];
     for (let p = 0; p < total; ) {
@@ -190,18 +184,27 @@ export class RowSweeper {
       const q = runStart[i + 1]!;
       const a = pr[p]!;
       const base = this.runBase + (i % 2) * runBytes;
-      let n = 0;
       for (let k = p; k < q; k++) {
+        const j = ps[k]!;
+        const t = parts === 1 ? 0 : j % parts;
+        const n = counts[t]!;
         if (n === PAIR_CHUNK) {
-          this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
-          n = 0;
+          await flush();
+          k--;
+          continue;
         }
-        i32[accOff + n] = this.accBase + ps[k]! * rowBytes;
-        i32[srcOff + n] = base + (pr[k]! - a) * rowBytes;
-        n++;
+        i32[accAt[t]! + n] = this.accBase + j * rowBytes;
+        i32[srcAt[t]! + n] = base + (pr[k]! - a) * rowBytes;
+        counts[t] = n + 1;
       }
-      if (n > 0) this.kernel.addPairs(this.accOffBase, this.srcOffBase, n, dim);
+      await flush();
     }
+  }
+
+  /** The sorted pairs' arrays for `total` pairs: reused from sweep to sweep (grown to the largest so far). */
+  private pairArrays(total: number): { pr: Int32Array; ps: Int32Array } {
+    if (!this.pairs || this.pairs.pr.length < total) this.pairs = { pr: new Int32Array(total), ps: new Int32Array(total) };
+    return { pr: this.pairs.pr.subarray(0, total), ps: this.pairs.ps.subarray(0, total) };
   }
 
   /** Counting sort over the table rows: O(pairs + tableRows). */
@@ -212,18 +215,14 @@ export class RowSweeper {
     const p0 = starts[0]!;
     for (let p = p0; p < p0 + total; p++) bounds[rows[p]! + 1]!++;
     for (let r = 0; r < T; r++) bounds[r + 1]! += bounds[r]!;
-    const pr = new Int32Array(total);
-    const ps = new Int32Array(total);
+    const { pr, ps } = this.pairArrays(total);
     const fill = (this.fill ??= new Int32Array(T));
     fill.set(bounds.subarray(0, T));
     for (let j = 0; j < slots; j++) {
-      for (let p = starts[j]!; p < starts[j + 1]!; p++) {
-        const r = rows[p]!;
-        const at = fill[r]!++;
-        pr[at] = r;
-        ps[at] = j;
-      }
+      for (let p = starts[j]!; p < starts[j + 1]!; p++) ps[fill[rows[p]!]!++] = j;
     }
+    // the rows in order: written sequentially rather than scattered with the slots
+    for (let r = 0, k = 0; r < T; r++) for (const e = bounds[r + 1]!; k < e; k++) pr[k] = r;
     return { pr, ps };
   }
 

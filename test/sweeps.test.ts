@@ -1,0 +1,108 @@
+/**
+ * Sweeps of n-gram rows (stages/formats/fasttext/sums.ts): helper threads give the same bits as one
+ * thread; a pass's companion rows are kept for the last few batches only, and the collapse stage's
+ * fallback computes the same rows.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { collect } from '../pipeline/stream.js';
+import { openSource, type Source } from '../pipeline/source.js';
+import { COMPANION_DROP, COMPANION_ZERO, FastTextModel, openFastText } from '../stages/formats/fasttext/index.js';
+import { RowSweeper } from '../stages/formats/fasttext/sums.js';
+import { fixture, HAVE_FIXTURES } from './helpers/fixtures.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+describe('row sweeps', () => {
+  // large enough for helpers (over 2^24 float additions), small enough to stay fast
+  const T = 20_000;
+  const dim = 100;
+  const slots = 6_000;
+  const per = 30;
+  const random = rng(7);
+  const table = Float32Array.from({ length: T * dim }, () => random() * 2 - 1);
+  const rows = new Int32Array(slots * per);
+  const starts = new Int32Array(slots + 1);
+  for (let j = 0; j < slots; j++) {
+    // uneven lists, repeats allowed
+    const n = 1 + Math.floor(random() * (2 * per - 2));
+    const k0 = starts[j]!;
+    for (let k = 0; k < n && k0 + k < rows.length; k++) rows[k0 + k] = Math.floor(random() * T);
+    starts[j + 1] = Math.min(rows.length, k0 + n);
+  }
+  const read = async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off);
+
+  /** Sums computed in JavaScript: each slot's rows added in ascending row order. */
+  function reference(): Float32Array {
+    const acc = new Float32Array(slots * dim);
+    for (let j = 0; j < slots; j++) {
+      const list = Array.from(rows.subarray(starts[j]!, starts[j + 1]!)).sort((a, b) => a - b);
+      for (const r of list) for (let d = 0; d < dim; d++) acc[j * dim + d] = Math.fround(acc[j * dim + d]! + table[r * dim + d]!);
+    }
+    return acc;
+  }
+
+  test('helper threads add the same bits as one thread, and as a plain loop in row order', async () => {
+    const want = reference();
+    for (const threads of [1, 2, 3]) {
+      const sw = new RowSweeper(T, dim, read, dim * 4, slots, threads);
+      try {
+        await sw.sweep(rows, starts, slots);
+        expect(sw.helperThreads, `threads ${threads}`).toBe(threads - 1);
+        const got = sw.acc(slots);
+        let same = true;
+        for (let i = 0; i < want.length && same; i++) same = Object.is(got[i], want[i]);
+        expect(same, `threads ${threads}`).toBe(true);
+        // a second, smaller sweep on the same memory starts from zero
+        await sw.sweep(rows, starts.subarray(0, 11), 10);
+        expect(Array.from(sw.acc(10))).toEqual(Array.from(want.subarray(0, 10 * dim)));
+      } finally {
+        await sw.close();
+      }
+    }
+  });
+
+  test('a small sweep does not start helpers', async () => {
+    const sw = new RowSweeper(T, dim, read, dim * 4, slots, 2);
+    await sw.sweep(rows, starts.subarray(0, 101), 100);
+    expect(sw.helperThreads).toBe(0);
+    expect(Array.from(sw.acc(100))).toEqual(Array.from(reference().subarray(0, 100 * dim)));
+    await sw.close();
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES)('companion rows of a pass', () => {
+  const sources: Source[] = [];
+  afterAll(async () => {
+    for (const s of sources) await s.close();
+  });
+
+  test('are kept for the last batches only; companionsFor gives the same rows', async () => {
+    const s = await openSource(fixture('finalfusion', 'fasttext.bin'));
+    sources.push(s);
+    const m: FastTextModel = await openFastText(s, { memoryBytes: 4096 });
+    expect(m.tableResident).toBe(false);
+    // a map that drops some rows, zeroes others, and moves the rest
+    const map = new Int32Array(m.tableRows);
+    for (let r = 0; r < map.length; r++) map[r] = r % 7 === 0 ? COMPANION_DROP : r % 5 === 0 ? COMPANION_ZERO : (r * 3) % map.length;
+    m.passPlan = { companion: { map } };
+    const batches = await collect(m.pass({ batchRows: 8 }));
+    expect(batches.length).toBeGreaterThan(6);
+    // the early batches' companions were reused by later batches; the last ones are there
+    expect(m.companionOf(batches[0]!)).toBeUndefined();
+    const last = batches[batches.length - 1]!;
+    const kept = m.companionOf(last)!;
+    expect(kept).toBeDefined();
+    const again = await m.companionsFor(last.words, map);
+    expect(Array.from(kept.used)).toEqual(Array.from(again.used));
+    expect(Array.from(kept.vectors)).toEqual(Array.from(again.vectors));
+    expect(kept.used.some((u) => u > 0)).toBe(true);
+    m.passPlan = undefined;
+    await m.close();
+  });
+});
