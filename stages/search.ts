@@ -546,22 +546,19 @@ export class NearestSearch {
         if (r.index[i] === exact.index[i] || r.score[i] === exact.score[i]) agree++;
         sum += exact.score[i]! - r.score[i]!;
       }
-      const before = agreement;
+      const before = { ef, agreement, lost, approxCpu };
       ef = e;
       agreement = c ? agree / c : 1;
       lost = c ? sum / c : 0;
       approxCpu = dt;
       tried.push({ [name]: e, agreement: Math.round(agreement * 1e4) / 1e4, mean_cosine_lost: Math.round(lost * 1e6) / 1e6, cpu_seconds: Math.round(dt * 1e4) / 1e4 });
-      if ((agreement >= target && lost <= CALIBRATION_MAX_LOST) || e >= limit) break;
-      if (this.ngram && tried.length > 1 && agreement - before < CALIBRATION_NGRAM_MIN_GAIN) {
+      if (agreement >= target && lost <= CALIBRATION_MAX_LOST) break;
+      if (this.ngram && tried.length > 1 && agreement - before.agreement < CALIBRATION_NGRAM_MIN_GAIN) {
         // levelled off: the shorter list, measured just before, does about as well for half the work
-        const prev = tried[tried.length - 2]!;
-        ef = prev.shortlist!;
-        agreement = prev.agreement;
-        lost = prev.mean_cosine_lost;
-        approxCpu = prev.cpu_seconds;
+        ({ ef, agreement, lost, approxCpu } = before);
         break;
       }
+      if (e >= limit) break;
     }
     const reached = agreement >= target && lost <= CALIBRATION_MAX_LOST;
     if (this.choice.requested === 'auto' && reached) {
