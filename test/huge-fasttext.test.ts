@@ -88,8 +88,12 @@ function writeModel(file: string): void {
 const model = path.join(dir, 'model.bin');
 beforeAll(() => writeModel(model));
 
-/** In memory: the default budget holds the 20 MB n-gram table. Streaming: 64 KiB (sweeps of 2 x 500 words). */
-const BUDGETS = { memory: 1 << 30, streaming: 64 << 10 } as const;
+/**
+ * In memory: the default budget holds the 20 MB n-gram table. Streaming: 64 KiB (sweeps of 2 x 500
+ * words). Background: 12 MiB, sweeps of 11,796 words, large enough for helper threads to add every
+ * pair while the previous window goes down the stream.
+ */
+const BUDGETS = { memory: 1 << 30, streaming: 64 << 10, background: 12 << 20 } as const;
 
 async function prune(name: string, flags: Partial<PruneArgs>, budget: keyof typeof BUDGETS): Promise<{ files: Record<string, Buffer>; ctx: RunContext }> {
   const ext = flags.to === 'ftz' ? 'ftz' : flags.to === 'fifu' ? 'fifu' : 'bin';
@@ -136,6 +140,19 @@ describe('streaming and in-memory paths on a generated 50k-word fastText model',
       expect(str.files[k]!.equals(mem.files[k]!), `${k} bytes`).toBe(true);
     }
     expect(str.ctx.report.kept).toBe(KEEP);
+  });
+
+  test.each([
+    ['word2vec expanded, pruned words rebuilt', { to: 'w2v-bin' }],
+    ['word2vec expanded, nearest kept word, mapping file', { to: 'w2v-bin', prunedWords: 'nearest', mapping: 'yes' }],
+  ] as [string, Partial<PruneArgs>][])('%s: sweeps in the background on helper threads give the same bytes', async (name, flags) => {
+    const slug = 'bg-' + name.replace(/[^a-z0-9]+/gi, '-');
+    const mem = await prune(slug, flags, 'memory');
+    const bg = await prune(slug, flags, 'background');
+    const m = bg.ctx.model as FastTextModel;
+    expect(m.tableResident).toBe(false);
+    expect(m.backgroundSweeps).toBeGreaterThan(2);
+    for (const k of Object.keys(mem.files)) expect(bg.files[k]!.equals(mem.files[k]!), `${k} bytes`).toBe(true);
   });
 
   test('word2vec expanded: kept words have the reader vector bit for bit, rebuilt words the mean of their n-gram rows', async () => {

@@ -19,7 +19,7 @@ function rng(seed: number): () => number {
 }
 
 describe('row sweeps', () => {
-  // large enough for helpers (over 2^24 float additions), small enough to stay fast
+  // large enough for helpers (over 2^22 float additions), small enough to stay fast
   const T = 20_000;
   const dim = 100;
   const slots = 6_000;
@@ -64,6 +64,35 @@ describe('row sweeps', () => {
       } finally {
         await sw.close();
       }
+    }
+  });
+
+  test('background sweeps (every addition on helpers) fill their own region only, with the same bits', async () => {
+    const want = reference();
+    const sw = new RowSweeper(T, dim, read, dim * 4, slots, 2, 2);
+    try {
+      await sw.sweep(rows, starts, slots, 0, true);
+      const first = Float32Array.from(sw.acc(slots, 0));
+      // the second region gets the slots in reverse order, while the first is left as it was
+      const rev = new Int32Array(rows.length);
+      const revStarts = new Int32Array(slots + 1);
+      for (let j = 0; j < slots; j++) {
+        const src = rows.subarray(starts[slots - 1 - j]!, starts[slots - j]!);
+        rev.set(src, revStarts[j]!);
+        revStarts[j + 1] = revStarts[j]! + src.length;
+      }
+      await sw.sweep(rev, revStarts, slots, 1, true);
+      expect(sw.backgroundSweeps).toBe(2);
+      const a = sw.acc(slots, 0);
+      const b = sw.acc(slots, 1);
+      let same = true;
+      for (let i = 0; i < want.length && same; i++) same = Object.is(first[i], want[i]) && Object.is(a[i], want[i]);
+      for (let j = 0; j < slots && same; j++) {
+        for (let d = 0; d < dim && same; d++) same = Object.is(b[j * dim + d], want[(slots - 1 - j) * dim + d]);
+      }
+      expect(same).toBe(true);
+    } finally {
+      await sw.close();
     }
   });
 

@@ -1,6 +1,6 @@
 /**
- * Helper thread of the n-gram row additions (ngram-add.ts, AddHelpers): adds the pairs the calling
- * thread put in this thread's lists of the shared memory, then answers.
+ * Helper thread of the n-gram row additions (ngram-add.ts, AddHelpers): adds the pairs of the list
+ * it is sent (offset arrays in the shared memory), then answers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { addKernel, type AddWorkerData } from './ngram-add.js';
@@ -8,9 +8,9 @@ import { addKernel, type AddWorkerData } from './ngram-add.js';
 const data = workerData as AddWorkerData;
 const kernel = addKernel(data.memory);
 
-parentPort!.on('message', (m: { id: number; n: number }) => {
+parentPort!.on('message', (m: { id: number; n: number; accOff: number; srcOff: number }) => {
   try {
-    kernel.addPairs(data.lists.accOff, data.lists.srcOff, m.n, data.dim);
+    kernel.addPairs(m.accOff, m.srcOff, m.n, data.dim);
     parentPort!.postMessage({ id: m.id });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });

@@ -6,9 +6,9 @@
  * get the `dim` floats at byte i32[srcOff/4 + p] added, lane by lane (IEEE float32 additions:
  * WebAssembly SIMD, or the same loop in JavaScript).
  *
- * Helpers: each thread (the calling one and the helpers) has its own pair lists in the shared
+ * Helpers: each thread (the calling one and the helpers) is given its own pair lists in the shared
  * memory, and a sweep gives every accumulator to one thread; threads read the same source rows and
- * never write the same accumulator. Each accumulator gets its additions in the order of its list,
+ * never write the same accumulator. Each accumulator gets its additions in the order of its lists,
  * so the sums are the same bits with or without helpers.
  */
 import { NGRAM_ADD_WASM } from './ngram-add-wasm.js';
@@ -49,34 +49,28 @@ export function addKernel(memory: WasmMemory): AddKernel {
   };
 }
 
-/** Where a thread's pair lists lie in the memory (byte offsets of the two offset arrays). */
-export interface PairLists {
+/** Where a pair list lies in the memory (byte offsets of its two offset arrays). */
+export interface PairList {
   accOff: number;
   srcOff: number;
 }
 
-/** What a helper thread gets: the memory, its pair lists, and the row length. */
+/** What a helper thread gets: the memory and the row length. */
 export interface AddWorkerData {
   memory: WasmMemory;
-  lists: PairLists;
   dim: number;
 }
 
 /**
- * Helper threads adding the pairs of their own lists while the calling thread adds its list.
- * Needs the WebAssembly kernel (a shared memory).
+ * Helper threads adding the pairs of the lists they are sent. Needs the WebAssembly kernel (a
+ * shared memory).
  */
 export class AddHelpers {
   private readonly calls = new WorkerCalls<WorkerAnswer>();
 
-  /** @param lists pair lists: lists[0] the calling thread's, one more per helper */
-  constructor(
-    private readonly memory: WasmMemory,
-    readonly lists: readonly PairLists[],
-    private readonly dim: number,
-  ) {
+  constructor(memory: WasmMemory, dim: number, readonly size: number) {
     const url = workerUrl(import.meta.url, './ngram-add-worker.js');
-    for (let i = 1; i < lists.length; i++) this.calls.start(url, { memory, lists: lists[i]!, dim } satisfies AddWorkerData);
+    for (let i = 0; i < size; i++) this.calls.start(url, { memory, dim } satisfies AddWorkerData);
   }
 
   /** Whether helpers can run here (the WebAssembly kernel, more than one thread). */
@@ -84,13 +78,9 @@ export class AddHelpers {
     return threads > 1 && ngramAddModule() !== null;
   }
 
-  /** Adds the first counts[i] pairs of each list i (list 0 with `kernel`, here); resolves when all are done. */
-  async add(kernel: AddKernel, counts: ArrayLike<number>): Promise<void> {
-    const done: Promise<unknown>[] = [];
-    for (let i = 1; i < this.lists.length; i++) if (counts[i]! > 0) done.push(this.calls.call(i - 1, { n: counts[i]! }));
-    const own = this.lists[0]!;
-    if (counts[0]! > 0) kernel.addPairs(own.accOff, own.srcOff, counts[0]!, this.dim);
-    await Promise.all(done);
+  /** Has helper `i` add the first `n` pairs of `list`; resolves when it is done. */
+  add(i: number, list: PairList, n: number): Promise<unknown> {
+    return this.calls.call(i, { n, accOff: list.accOff, srcOff: list.srcOff });
   }
 
   close(): Promise<void> {

@@ -30,6 +30,7 @@ import { readDictionary, type FastTextDictionary } from './dictionary.js';
 import { LOSS_NAMES, MODEL_NAMES, readHeader, type FastTextHeader } from './header.js';
 import { FastTextBinIndexer, IntList } from './indexer.js';
 import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js';
+import { AddHelpers } from '../../kernels/ngram-add.js';
 import { RowSweeper } from './sums.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
@@ -73,6 +74,21 @@ export interface FastTextPassPlan {
      */
     identity?: boolean;
   };
+}
+
+/** A window of a pass: words [w0, w1) and the sweep that computes them. */
+interface PassWindow {
+  w0: number;
+  w1: number;
+  /** Slots of the sweep. */
+  slots: number;
+  /** N-gram rows of slot j: idx[starts[j] .. starts[j + 1]). */
+  idx: Int32Array;
+  starts: Int32Array;
+  /** Per word (index - w0): its slot (-1: not computed), its companion's slot (-1 none, -2 the word's own sum), rows in its companion mean. */
+  slotOf: Int32Array;
+  compOf: Int32Array;
+  compUsed: Int32Array;
 }
 
 /** Companion sums of one batch (rows as in the batch; zero rows for words without one). */
@@ -209,6 +225,10 @@ export class FastTextModel implements ModelReader {
   private wordSlots?: Int32Array;
   private duplicates = 0;
   private sweeper?: RowSweeper;
+  /** Sweeps of finished passes whose additions all ran on helper threads (next window swept while one went out). */
+  backgroundSweeps = 0;
+  /** The sweepers of passes under way (each pass has its own; closed when it ends). */
+  private readonly passSweepers = new Set<RowSweeper>();
   /** Dense n-gram rows a sweep has read (and checked for non-finite values): each is checked once. */
   private checkedRows?: Uint8Array;
   private wordRowBuffer = new Float32Array(0);
@@ -310,6 +330,8 @@ export class FastTextModel implements ModelReader {
     this.tableLoading = undefined;
     await this.sweeper?.close();
     this.sweeper = undefined;
+    for (const sw of this.passSweepers) await sw.close();
+    this.passSweepers.clear();
     await this.file.close();
   }
 
@@ -544,19 +566,27 @@ export class FastTextModel implements ModelReader {
     return out;
   }
 
-  /** The sweeper of this model (rows from memory when resident, else from the file). */
+  /** The sweeper of this model's lookups (vectorsFor, companionsFor): made on first use. */
   private async getSweeper(): Promise<RowSweeper> {
-    if (this.sweeper) return this.sweeper;
+    return (this.sweeper ??= await this.newSweeper(1));
+  }
+
+  /**
+   * A sweeper (rows from memory when resident, else from the file) with `regions` accumulator
+   * regions: a pass asks for two (one region is read while a sweep fills the other, where helper
+   * threads can add in the background), each of three quarters of the slots of one.
+   */
+  private async newSweeper(regions: number): Promise<RowSweeper> {
+    const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = this.memoryBytes / 4;
+    const budget = ((this.memoryBytes / 4) * (want === 2 ? 3 : 4)) / 4;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
       : (start: number, count: number, out: Float32Array, off: number, wanted?: Int32Array) => this.readRows(this.nwords + start, count, out, off, wanted);
-    this.sweeper = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, this.threads);
-    return this.sweeper;
+    return new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, this.threads, want);
   }
 
   /** Loads every n-gram row into memory when they fit the budget (once). */
@@ -599,125 +629,73 @@ export class FastTextModel implements ModelReader {
   }
 
   private async *batches(opts: PassOptions): AsyncGenerator<Batch> {
+    // the pass's own sweeper: lookups during the pass (companionsFor) sweep with the other one
+    const sw = this.indexer.active ? await this.newSweeper(2) : undefined;
+    if (sw) this.passSweepers.add(sw);
+    try {
+      yield* this.passBatches(opts, sw);
+    } finally {
+      if (sw) {
+        this.passSweepers.delete(sw);
+        this.backgroundSweeps += sw.backgroundSweeps;
+        await sw.close();
+      }
+    }
+  }
+
+  /** The batches of a pass, computed with `sw` (undefined: no n-gram rows). */
+  private async *passBatches(opts: PassOptions, sw: RowSweeper | undefined): AsyncGenerator<Batch> {
     const dim = this.dim;
     const nwords = this.nwords;
     const words = this.dictionary.words;
     const counts = this.dictionary.counts;
-    const plan = this.passPlan;
-    const need = plan?.need;
-    const comp = plan?.companion;
-    const sw = this.indexer.active ? await this.getSweeper() : undefined;
     // Slots: one per computed word (its n-gram sum), one more per companion that is not that sum.
     const cap = sw ? sw.capacity : Infinity;
     // a batch (with its companions) must fit one sweep
     const batchRows = Math.min(opts.batchRows ?? this.batchRows, Math.max(1, Math.floor(cap / 2)));
-    const idx = new IntList(4096);
-    const mapped = new IntList(256);
-    const batchIdx = new IntList(256);
-    /** Per word of the window (index - w0): its slot (-1: not computed), its companion's slot (-1 none, -2 the word's own sum), rows in its companion mean. */
-    const slotOf = new Int32Array(nwords);
-    const compOf = new Int32Array(nwords);
-    const compUsed = new Int32Array(nwords);
+    // With two regions, the sweep of the next window runs (its additions on helper threads) while
+    // this window's batches go out.
+    const pipelined = !!sw && sw.regions === 2 && sw.background;
     let zeros: Float32Array | undefined;
-    let w0 = 0;
-    while (w0 < nwords) {
-      // The window: whole batches from w0 whose slots fit one sweep (at least one batch).
-      idx.clear();
-      const starts = new IntList(1024);
-      starts.push(0);
-      let w1 = w0;
-      while (w1 < nwords) {
-        const n = Math.min(batchRows, nwords - w1);
-        let bSlots = 0;
-        batchIdx.clear();
-        const bStarts: number[] = [];
-        const bSlot: number[] = [];
-        const bComp: number[] = [];
-        const bUsed: number[] = [];
-        for (let j = 0; j < n; j++) {
-          const id = w1 + j;
-          if (need && !need[id]) {
-            bSlot.push(-1);
-            bComp.push(-1);
-            bUsed.push(-1);
-            continue;
-          }
-          const before = batchIdx.length;
-          if (sw) this.indexer.pushIndices(words[id]!, batchIdx);
-          bStarts.push(batchIdx.length);
-          bSlot.push(bSlots++);
-          if (!comp || (comp.words && !comp.words[id]) || !sw) {
-            bComp.push(-1);
-            bUsed.push(-1);
-            continue;
-          }
-          if (comp.identity) {
-            bUsed.push(batchIdx.length - before);
-            bComp.push(-2);
-            continue;
-          }
-          // Companion rows: the word's rows through the map; its own sum when unchanged.
-          mapped.clear();
-          let c = 0;
-          let same = true;
-          for (let k = before; k < batchIdx.length; k++) {
-            const r = batchIdx.data[k]!;
-            const m = comp.map[r]!;
-            if (m !== r) same = false;
-            if (m >= 0) {
-              mapped.push(m);
-              c++;
-            } else if (m === COMPANION_ZERO) c++;
-          }
-          bUsed.push(c);
-          if (same) {
-            bComp.push(-2);
-            continue;
-          }
-          for (let k = 0; k < mapped.length; k++) batchIdx.push(mapped.data[k]!);
-          bStarts.push(batchIdx.length);
-          bComp.push(bSlots++);
+    let cur: PassWindow | undefined = this.planWindow(0, batchRows, cap, !!sw);
+    let sweeping = this.sweepWindow(sw, cur, 0, pipelined);
+    let region = 0;
+    while (cur) {
+      await sweeping;
+      const win: PassWindow = cur;
+      const acc = sw?.acc(win.slots, region);
+      cur = win.w1 < nwords ? this.planWindow(win.w1, batchRows, cap, !!sw) : undefined;
+      if (cur) {
+        if (pipelined) {
+          region = 1 - region;
+          sweeping = this.sweepWindow(sw, cur, region, true);
+          sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
         }
-        if (w1 > w0 && starts.length - 1 + bSlots > cap) break;
-        // append the batch to the window
-        const base = starts.length - 1;
-        const off = idx.length;
-        for (let k = 0; k < batchIdx.length; k++) idx.push(batchIdx.data[k]!);
-        for (const e of bStarts) starts.push(off + e);
-        for (let j = 0; j < n; j++) {
-          slotOf[w1 - w0 + j] = bSlot[j]! >= 0 ? base + bSlot[j]! : -1;
-          compOf[w1 - w0 + j] = bComp[j]! >= 0 ? base + bComp[j]! : bComp[j]!;
-          compUsed[w1 - w0 + j] = bUsed[j]!;
-        }
-        w1 += n;
-        if (starts.length - 1 >= cap) break;
       }
-      const slots = starts.length - 1;
-      if (sw && slots > 0) await sw.sweep(idx.data, Int32Array.from(starts.data.subarray(0, starts.length)), slots);
-      const acc = sw?.acc(slots);
-      const st = starts.data;
-      for (let b0 = w0; b0 < w1; b0 += batchRows) {
-        const n = Math.min(batchRows, w1 - b0);
+      const st = win.starts;
+      for (let b0 = win.w0; b0 < win.w1; b0 += batchRows) {
+        const n = Math.min(batchRows, win.w1 - b0);
+        const o = b0 - win.w0;
         // own rows of the computed words, in runs
         const ids: number[] = [];
-        for (let j = 0; j < n; j++) if (slotOf[b0 - w0 + j]! >= 0) ids.push(b0 + j);
+        for (let j = 0; j < n; j++) if (win.slotOf[o + j]! >= 0) ids.push(b0 + j);
         const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
         await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
         let crows: CompanionRows | undefined;
         let ringSlot = -1;
         for (let j = 0; j < n; j++) {
-          const s = slotOf[b0 - w0 + j]!;
+          const s = win.slotOf[o + j]!;
           if (s < 0 || !acc) continue;
           const c = st[s + 1]! - st[s]!;
           if (c > 0) combine(vectors, j * dim, acc, s * dim, dim, 1 / (1 + c));
-          const cs = compOf[b0 - w0 + j]!;
+          const cs = win.compOf[o + j]!;
           if (cs === -1) continue;
           if (!crows) {
             ringSlot = this.companionNext;
             this.companionNext = (ringSlot + 1) % COMPANION_RING;
             crows = this.companionRows(ringSlot, n, batchRows);
           }
-          const used = compUsed[b0 - w0 + j]!;
+          const used = win.compUsed[o + j]!;
           crows.used[j] = used;
           // the mean over the rows added; zero rows count in the divisor
           const from = cs === -2 ? s : cs;
@@ -732,9 +710,111 @@ export class FastTextModel implements ModelReader {
         opts.onBytes?.(Math.round((this.source.size * (b0 + n)) / Math.max(1, nwords)));
         yield batch;
       }
-      w0 = w1;
+      // one region: the next window is swept once this one's batches are out
+      if (cur && !pipelined) sweeping = this.sweepWindow(sw, cur, region, false);
     }
-    await this.releaseSweeper();
+  }
+
+  /** Sweeps the rows of a window into `region` (nothing without n-gram rows or slots). */
+  private async sweepWindow(sw: RowSweeper | undefined, win: PassWindow, region: number, background: boolean): Promise<void> {
+    if (sw && win.slots > 0) await sw.sweep(win.idx, win.starts, win.slots, region, background);
+  }
+
+  /**
+   * The window of a pass from word w0: whole batches whose slots fit one sweep (at least one
+   * batch), with the n-gram rows of each slot (`withRows` false: no subwords, no rows).
+   */
+  private planWindow(w0: number, batchRows: number, cap: number, withRows: boolean): PassWindow {
+    const nwords = this.nwords;
+    const words = this.dictionary.words;
+    const plan = this.passPlan;
+    const need = plan?.need;
+    const comp = plan?.companion;
+    const idx = new IntList(4096);
+    const mapped = new IntList(256);
+    const batchIdx = new IntList(256);
+    const starts = new IntList(1024);
+    const slotOf = new IntList(1024);
+    const compOf = new IntList(1024);
+    const compUsed = new IntList(1024);
+    starts.push(0);
+    let w1 = w0;
+    while (w1 < nwords) {
+      const n = Math.min(batchRows, nwords - w1);
+      let bSlots = 0;
+      batchIdx.clear();
+      const bStarts: number[] = [];
+      const bSlot: number[] = [];
+      const bComp: number[] = [];
+      const bUsed: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const id = w1 + j;
+        if (need && !need[id]) {
+          bSlot.push(-1);
+          bComp.push(-1);
+          bUsed.push(-1);
+          continue;
+        }
+        const before = batchIdx.length;
+        if (withRows) this.indexer.pushIndices(words[id]!, batchIdx);
+        bStarts.push(batchIdx.length);
+        bSlot.push(bSlots++);
+        if (!comp || (comp.words && !comp.words[id]) || !withRows) {
+          bComp.push(-1);
+          bUsed.push(-1);
+          continue;
+        }
+        if (comp.identity) {
+          bUsed.push(batchIdx.length - before);
+          bComp.push(-2);
+          continue;
+        }
+        // Companion rows: the word's rows through the map; its own sum when unchanged.
+        mapped.clear();
+        let c = 0;
+        let same = true;
+        for (let k = before; k < batchIdx.length; k++) {
+          const r = batchIdx.data[k]!;
+          const m = comp.map[r]!;
+          if (m !== r) same = false;
+          if (m >= 0) {
+            mapped.push(m);
+            c++;
+          } else if (m === COMPANION_ZERO) c++;
+        }
+        bUsed.push(c);
+        if (same) {
+          bComp.push(-2);
+          continue;
+        }
+        for (let k = 0; k < mapped.length; k++) batchIdx.push(mapped.data[k]!);
+        bStarts.push(batchIdx.length);
+        bComp.push(bSlots++);
+      }
+      if (w1 > w0 && starts.length - 1 + bSlots > cap) break;
+      // append the batch to the window
+      const base = starts.length - 1;
+      const off = idx.length;
+      for (let k = 0; k < batchIdx.length; k++) idx.push(batchIdx.data[k]!);
+      for (const e of bStarts) starts.push(off + e);
+      for (let j = 0; j < n; j++) {
+        slotOf.push(bSlot[j]! >= 0 ? base + bSlot[j]! : -1);
+        compOf.push(bComp[j]! >= 0 ? base + bComp[j]! : bComp[j]!);
+        compUsed.push(bUsed[j]!);
+      }
+      w1 += n;
+      if (starts.length - 1 >= cap) break;
+    }
+    return {
+      w0,
+      w1,
+      slots: starts.length - 1,
+      idx: idx.data.subarray(0, idx.length),
+      starts: starts.data.slice(0, starts.length),
+      slotOf: slotOf.data,
+      compOf: compOf.data,
+      compUsed: compUsed.data,
+    };
   }
 
   /**

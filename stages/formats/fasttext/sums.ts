@@ -9,20 +9,24 @@
  * ascending row order, whatever the number of slots per sweep, the run length, where the rows come
  * from, or how many threads add (in a sweep large enough, helper threads take the slots j with
  * j % threads = their number, kernels/ngram-add.ts): the sums are the same bits in every
- * configuration.
+ * configuration. A sweep "in the background" leaves every addition to the helpers: this thread
+ * only reads runs and hands out pairs, and can do other work meanwhile (a pass's next window).
  *
- * Memory: two run buffers of 8 MiB (the next run is read while the current one is added) + 0.5 MiB
- * of pair offsets per thread + slots x dim x 4 bytes (the accumulators), in one (shared)
- * WebAssembly memory sized for `capacity` slots, whose pages are backed as sweeps first touch them
- * (the largest sweep so far); 8 bytes per pair of the largest sweep and 8 bytes per table row
- * (counting sort), kept from sweep to sweep. Cost per sweep: one read of every needed row (runs of at most 8 MiB; gaps shorter than
- * 64 KiB are read through), one addition of dim floats per pair.
+ * Memory: four run buffers of 4 MiB (three runs are read ahead of the one being added) + 2 MiB of
+ * pair offsets per thread + regions x slots x dim x 4 bytes (the accumulators; a pass uses two
+ * regions, one swept while the other is read), in one (shared) WebAssembly memory sized for
+ * `capacity` slots per region, whose pages are backed as sweeps first touch them; 8 bytes per pair
+ * of the largest sweep and 8 bytes per table row (counting sort), kept from sweep to sweep. Cost
+ * per sweep: one read of every needed row (runs of at most 4 MiB; gaps shorter than 64 KiB are
+ * read through), one addition of dim floats per pair.
  */
-import { AddHelpers, addKernel, addMemory, type AddKernel, type PairLists } from '../../kernels/ngram-add.js';
+import { AddHelpers, addKernel, addMemory, type AddKernel, type PairList } from '../../kernels/ngram-add.js';
 import type { WasmMemory } from '../../kernels/wasm.js';
 
 /** Longest run of rows read at once. */
-export const RUN_BYTES = 8 << 20;
+export const RUN_BYTES = 4 << 20;
+/** Run buffers: up to RUN_BUFFERS - 1 runs are read ahead of the one being added. */
+const RUN_BUFFERS = 4;
 /** Gaps between needed rows shorter than this are read through rather than seeked over. */
 export const GAP_BYTES = 64 << 10;
 /** Pairs handed to the kernel per call. */
@@ -36,7 +40,7 @@ const PAIR_CHUNK = 1 << 16;
 export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number, wanted?: Int32Array) => Promise<unknown>;
 
 /** Float additions (pairs x dim) of a sweep from which helper threads take part. */
-const HELPER_MIN_ADDS = 1 << 24;
+const HELPER_MIN_ADDS = 1 << 22;
 
 export class RowSweeper {
   readonly dim: number;
@@ -47,17 +51,19 @@ export class RowSweeper {
   private readonly runRows: number;
   private readonly gapRows: number;
   private readonly runBase = 0;
-  /** Pair lists: one per thread that may add (this one first). */
-  private readonly lists: PairLists[] = [];
+  /** Pair lists: lists[phase][t] for thread t (this one first); run i uses phase i % RUN_BUFFERS. */
+  private readonly lists: PairList[][] = Array.from({ length: RUN_BUFFERS }, () => []);
+  /** Threads that may add: this one and threads - 1 helpers (1 where helpers cannot run). */
+  private readonly adders: number;
   private readonly accBase: number;
-  /** Most slots a sweep has used so far. */
-  private allocated = 0;
+  /** Most slots a sweep has used so far, per region. */
+  private readonly allocated: number[];
   /** Per-row pair counts, then bounds (tableRows + 1), and fill positions, reused between sweeps. */
   private bounds?: Int32Array;
   private fill?: Int32Array;
   private pairs?: { pr: Int32Array; ps: Int32Array };
-  /** Helper threads (started by the first large sweep), or null where they cannot run. */
-  private helpers?: AddHelpers | null;
+  /** Helper threads (started by the first large sweep). */
+  private helpers?: AddHelpers;
 
   /**
    * @param tableRows rows of the n-gram table
@@ -65,6 +71,7 @@ export class RowSweeper {
    * @param fileRowBytes bytes one row takes in the file (float32 rows, or code bytes), for the gap rule
    * @param capacity slots per sweep (at least 1)
    * @param threads threads adding rows in large sweeps (this one and threads - 1 helpers)
+   * @param regions accumulator regions of `capacity` slots (2: one is read while a sweep fills the other)
    */
   constructor(
     readonly tableRows: number,
@@ -72,37 +79,55 @@ export class RowSweeper {
     private readonly read: TableRowReader,
     fileRowBytes: number,
     capacity: number,
-    private readonly threads = 1,
+    threads = 1,
+    readonly regions = 1,
   ) {
     this.dim = dim;
     this.capacity = Math.max(1, Math.floor(capacity));
+    this.allocated = new Array<number>(regions).fill(0);
     const rowBytes = dim * 4;
     this.runRows = Math.max(1, Math.floor(RUN_BYTES / Math.max(rowBytes, fileRowBytes)));
     this.gapRows = Math.max(1, Math.floor(GAP_BYTES / Math.max(1, fileRowBytes)));
-    // two run buffers (the next run is read while the kernel adds the current one), the pair lists
-    let at = this.runBase + 2 * this.runRows * rowBytes;
-    const lists = AddHelpers.usable(threads) ? threads : 1;
-    for (let t = 0; t < lists; t++, at += 2 * PAIR_CHUNK * 4) this.lists.push({ accOff: at, srcOff: at + PAIR_CHUNK * 4 });
+    // the run buffers (runs are read ahead while the current one is added), the pair lists
+    let at = this.runBase + RUN_BUFFERS * this.runRows * rowBytes;
+    this.adders = AddHelpers.usable(threads) ? threads : 1;
+    for (const phase of this.lists) {
+      for (let t = 0; t < this.adders; t++, at += 2 * PAIR_CHUNK * 4) phase.push({ accOff: at, srcOff: at + PAIR_CHUNK * 4 });
+    }
     this.accBase = at;
-    const most = this.accBase + this.capacity * rowBytes;
+    const most = this.accBase + regions * this.capacity * rowBytes;
     if (most > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${most} bytes, over the 4 GiB of a WebAssembly memory`);
     this.memory = addMemory(most);
     this.kernel = addKernel(this.memory);
   }
 
-  /** The accumulators of the first `slots` slots (a view; valid until the next sweep starts). */
-  acc(slots: number): Float32Array {
-    return new Float32Array(this.memory.buffer, this.accBase, slots * this.dim);
+  /** Whether sweeps can run in the background (helper threads add every pair). */
+  get background(): boolean {
+    return this.adders > 1;
+  }
+
+  /** The accumulators of the first `slots` slots of `region` (a view; valid until a sweep of that region starts). */
+  acc(slots: number, region = 0): Float32Array {
+    return new Float32Array(this.memory.buffer, this.regionBase(region), slots * this.dim);
+  }
+
+  private regionBase(region: number): number {
+    return this.accBase + region * this.capacity * this.dim * 4;
   }
 
   /** Bytes of the memory the sweeps have touched so far (the run buffers, offsets and accumulators used). */
   get bytes(): number {
-    return this.accBase + this.allocated * this.dim * 4;
+    return this.accBase + this.allocated.reduce((a, b) => a + b, 0) * this.dim * 4;
   }
+
+  /** Sweeps so far in which helper threads added pairs (all of them, for background sweeps). */
+  helperSweeps = 0;
+  /** Of those, the background ones. */
+  backgroundSweeps = 0;
 
   /** Helper threads started (0 before the first large sweep, or where they cannot run). */
   get helperThreads(): number {
-    return this.helpers ? this.lists.length - 1 : 0;
+    return this.helpers?.size ?? 0;
   }
 
   /** Stops the helper threads (a later sweep starts them again). */
@@ -112,39 +137,49 @@ export class RowSweeper {
     await h?.close();
   }
 
-  /** The helpers for a sweep of `adds` float additions, or null (the calling thread adds alone). */
-  private helpersFor(adds: number): AddHelpers | null {
-    if (adds < HELPER_MIN_ADDS || this.lists.length < 2) return null;
-    return (this.helpers ??= new AddHelpers(this.memory, this.lists, this.dim));
+  /** The helpers for a sweep of `adds` float additions, or undefined (this thread adds alone). */
+  private helpersFor(adds: number): AddHelpers | undefined {
+    if (adds < HELPER_MIN_ADDS || this.adders < 2) return undefined;
+    return (this.helpers ??= new AddHelpers(this.memory, this.dim, this.adders - 1));
   }
 
   /**
-   * Sets slots [0, slots) to zero, then adds to slot j every row listed in
+   * Sets slots [0, slots) of `region` to zero, then adds to slot j every row listed in
    * rows[starts[j] .. starts[j + 1]) (rows in [0, tableRows), in any order, repeats allowed).
+   * With `background` (and helpers), the helper threads add every pair and this thread only reads
+   * rows and hands out pairs: other work can go on here meanwhile. One sweep at a time.
    */
-  async sweep(rows: Int32Array, starts: Int32Array, slots: number): Promise<void> {
+  async sweep(rows: Int32Array, starts: Int32Array, slots: number, region = 0, background = false): Promise<void> {
     if (slots > this.capacity) throw new RangeError(`${slots} slots, capacity ${this.capacity}`);
-    this.allocated = Math.max(this.allocated, slots);
+    if (!(region >= 0 && region < this.regions)) throw new RangeError(`region ${region} of ${this.regions}`);
+    this.allocated[region] = Math.max(this.allocated[region]!, slots);
     const dim = this.dim;
     const rowBytes = dim * 4;
-    this.acc(slots).fill(0);
+    this.acc(slots, region).fill(0);
     const total = starts[slots]! - starts[0]!;
     if (total === 0) return;
     // The pairs sorted by row, slots ascending within a row.
     const { pr, ps } = total * 8 < this.tableRows ? this.sortFew(rows, starts, slots, total) : this.sortMany(rows, starts, slots, total);
-    // slot j's pairs go to thread j % parts (this one alone without helpers)
+    // Slot j's pairs go to adder j % parts: this thread (unless in the background) and the helpers.
     const helpers = this.helpersFor(total * dim);
-    const parts = helpers ? this.lists.length : 1;
+    const own = helpers && background ? 0 : 1;
+    if (helpers) {
+      this.helperSweeps++;
+      if (!own) this.backgroundSweeps++;
+    }
+    const parts = own + (helpers?.size ?? 0);
     const counts = new Int32Array(parts);
-    const accAt = Int32Array.from(this.lists.slice(0, parts), (l) => l.accOff >> 2);
-    const srcAt = Int32Array.from(this.lists.slice(0, parts), (l) => l.srcOff >> 2);
-    const own = this.lists[0]!;
-    const flush = async (): Promise<void> => {
-      if (helpers) await helpers.add(this.kernel, counts);
-      else this.kernel.addPairs(own.accOff, own.srcOff, counts[0]!, dim);
-      counts.fill(0);
-    };
     const i32 = new Int32Array(this.memory.buffer);
+    const accBase = this.regionBase(region);
+    /** Adds the pairs of the lists of `phase` (this thread's part here, the helpers' in their threads). */
+    const flush = (phase: number): Promise<unknown> => {
+      const lists = this.lists[phase]!;
+      const done: Promise<unknown>[] = [];
+      for (let t = own; t < parts; t++) if (counts[t]! > 0) done.push(helpers!.add(t - own, lists[t]!, counts[t]!));
+      if (own && counts[0]! > 0) this.kernel.addPairs(lists[0]!.accOff, lists[0]!.srcOff, counts[0]!, dim);
+      counts.fill(0);
+      return Promise.all(done);
+    };
     // the runs: rows from pr[p] on, gaps of at most gapRows, at most runRows long
     const runStart: number[] = [];
     for (let p = 0; p < total; ) {
@@ -168,37 +203,51 @@ export class RowSweeper {
       const p = runStart[i]!;
       const q = runStart[i + 1]!;
       const a = pr[p]!;
-      const into = new Float32Array(this.memory.buffer, this.runBase + (i % 2) * runBytes, this.runRows * dim);
+      const into = new Float32Array(this.memory.buffer, this.runBase + (i % RUN_BUFFERS) * runBytes, this.runRows * dim);
       return this.read(a, pr[q - 1]! - a + 1, into, 0, pr.subarray(p, q));
     };
     const runs = runStart.length - 1;
-    let pending = readRun(0);
+    // Run i is read into buffer i % B and its pairs listed in lists[i % B] (B = RUN_BUFFERS): the
+    // next B - 1 runs are read meanwhile, and in the background the adds of run i go on while the
+    // next runs are listed. Run i + B - 1 is read into the buffer of run i - 1 once its adds are done.
+    const B = RUN_BUFFERS;
+    const adding: Promise<unknown>[] = Array.from({ length: B }, () => Promise.resolve());
+    const reading: Promise<unknown>[] = [];
+    const startRead = (i: number) => {
+      const r = (reading[i % B] = readRun(i));
+      r.catch(() => undefined); // awaited in its turn; a failure surfaces there
+    };
+    for (let i = 0; i < Math.min(B - 1, runs); i++) startRead(i);
     for (let i = 0; i < runs; i++) {
-      await pending;
-      // the next run is read (into the other buffer) while this one is added
-      if (i + 1 < runs) {
-        pending = readRun(i + 1);
-        pending.catch(() => undefined); // awaited on the next round; a failure surfaces there
+      await reading[i % B];
+      const phase = i % B;
+      if (i + B - 1 < runs) {
+        await adding[(i + B - 1) % B];
+        startRead(i + B - 1);
       }
+      const lists = this.lists[phase]!;
       const p = runStart[i]!;
       const q = runStart[i + 1]!;
       const a = pr[p]!;
-      const base = this.runBase + (i % 2) * runBytes;
+      const base = this.runBase + phase * runBytes;
       for (let k = p; k < q; k++) {
         const j = ps[k]!;
         const t = parts === 1 ? 0 : j % parts;
         const n = counts[t]!;
         if (n === PAIR_CHUNK) {
-          await flush();
+          // a full list: add what the lists hold, then go on
+          await flush(phase);
           k--;
           continue;
         }
-        i32[accAt[t]! + n] = this.accBase + j * rowBytes;
-        i32[srcAt[t]! + n] = base + (pr[k]! - a) * rowBytes;
+        i32[(lists[t]!.accOff >> 2) + n] = accBase + j * rowBytes;
+        i32[(lists[t]!.srcOff >> 2) + n] = base + (pr[k]! - a) * rowBytes;
         counts[t] = n + 1;
       }
-      await flush();
+      adding[phase] = flush(phase);
+      if (!background) await adding[phase];
     }
+    await Promise.all(adding);
   }
 
   /** The sorted pairs' arrays for `total` pairs: reused from sweep to sweep (grown to the largest so far). */
