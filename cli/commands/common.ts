@@ -24,7 +24,7 @@ export function parseSize(s: string): number {
 }
 
 /** --threads, as every command that runs kernels declares it. */
-export const THREADS_OPTION = { type: 'number', describe: 'worker threads for nearest-row search, k-means and product quantization (default: number of cores)' } as const;
+export const THREADS_OPTION = { type: 'number', describe: 'worker threads for nearest-row search, k-means, product quantization and the n-gram sums of fastText models (default: number of cores)' } as const;
 
 export function runOptions<T>(y: Argv<T>) {
   return y
