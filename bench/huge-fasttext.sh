@@ -5,7 +5,9 @@
 #
 # usage: bash bench/huge-fasttext.sh [--cli PATH/main.js] [--model FILE] [--timeout S] [--peers]
 #                                    [--variants a,b,...] [--extra "ARGS"]
-#   variants: fifu ftz w2v-expanded w2v-kept nearest-expanded nearest-kept (default: all)
+#   variants: fifu ftz w2v-expanded w2v-kept nearest-expanded nearest-kept nearest-ngram (default: all
+#   but nearest-ngram; nearest-ngram: --pruned-words nearest with the n-gram candidate index,
+#   docs/ngram-search.md, shortlist 64, agreement with exact search reported, not enforced)
 # One line per run is appended to bench/results/huge-fasttext.tsv:
 #   date label variant exit wall_s user_s sys_s peak_rss_mb output_bytes load1 command
 # The run's JSON report goes to $OUT/<variant>.json (outputs and reports under $OUT, default
@@ -62,6 +64,7 @@ for v in "${list[@]}"; do
     w2v-kept) run "$v" "$OUT/kept.bin" node "$CLI" prune "$MODEL" -o "$OUT/kept.bin" --layout kept --keep 100000 -q --report "$OUT/$v.json" $EXTRA ;;
     nearest-expanded) run "$v" "$OUT/nearest-expanded.bin" node "$CLI" prune "$MODEL" -o "$OUT/nearest-expanded.bin" --pruned-words nearest --keep 100000 -q --report "$OUT/$v.json" $EXTRA ;;
     nearest-kept) run "$v" "$OUT/nearest-kept.bin" node "$CLI" prune "$MODEL" -o "$OUT/nearest-kept.bin" --pruned-words nearest --layout kept --keep 100000 -q --report "$OUT/$v.json" $EXTRA ;;
+    nearest-ngram) run "$v" "$OUT/nearest-ngram.bin" node "$CLI" prune "$MODEL" -o "$OUT/nearest-ngram.bin" --pruned-words nearest --search approx --search-index ngram --shortlist 64 --min-agreement 0.5 --keep 100000 -q --report "$OUT/$v.json" $EXTRA ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
 done

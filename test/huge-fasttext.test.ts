@@ -90,7 +90,7 @@ beforeAll(() => writeModel(model));
 
 /**
  * In memory: the default budget holds the 20 MB n-gram table. Streaming: 64 KiB (sweeps of 2 x 500
- * words). Background: 12 MiB, sweeps of 11,796 words, large enough for helper threads to add every
+ * words). Background: 12 MiB, two regions of 7,864 words, large enough for helper threads to add every
  * pair while the previous window goes down the stream.
  */
 const BUDGETS = { memory: 1 << 30, streaming: 64 << 10, background: 12 << 20 } as const;

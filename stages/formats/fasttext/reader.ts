@@ -574,14 +574,14 @@ export class FastTextModel implements ModelReader {
   /**
    * A sweeper (rows from memory when resident, else from the file) with `regions` accumulator
    * regions: a pass asks for two (one region is read while a sweep fills the other, where helper
-   * threads can add in the background), each of three quarters of the slots of one.
+   * threads can add in the background), each of half the slots of one (the same memory).
    */
   private async newSweeper(regions: number): Promise<RowSweeper> {
     const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = ((this.memoryBytes / 4) * (want === 2 ? 3 : 4)) / 4;
+    const budget = this.memoryBytes / 4 / want;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
