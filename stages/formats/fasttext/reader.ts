@@ -818,8 +818,9 @@ export class FastTextModel implements ModelReader {
   }
 
   /**
-   * Drops the sweep memory (made again on the next use) when it is large: it is sized for the
-   * largest sweep so far, and small sweeps (lookups of a few thousand words) reuse it.
+   * Drops the lookup sweeper (made again on the next use) when it is large: its memory keeps the
+   * pages the largest sweep so far touched, and small sweeps (lookups of a few thousand words)
+   * reuse it.
    */
   private async releaseSweeper(): Promise<void> {
     const sw = this.sweeper;
