@@ -330,7 +330,12 @@ export function subwordCollapseStage(opts: SubwordCollapseOptions = {}): Stage {
           else if (inSample(p++)) need[r] = sampled[r] = 1;
         }
       }
-      model.passPlan = { need, companion: { map, words: sampled ?? prunedRows, identity: mapsUsedToThemselves(usageOf(ctx)!, map) } };
+      // every word computed (no `need`): the pass is the run's main work, worth a sweep worker
+      model.passPlan = {
+        need,
+        sweepWorker: !need,
+        companion: { map, words: sampled ?? prunedRows, identity: mapsUsedToThemselves(usageOf(ctx)!, map) },
+      };
     },
     transform(input, ctx) {
       const h = holder!;

@@ -323,6 +323,21 @@ describe.skipIf(!HAVE_FASTTEXT)('models trained with fasttext skipgram', () => {
       expect(e.message).toBe(`row ${m.nwords + used} holds a non-finite value (Infinity)`);
       expect(e.where.offset).toBe(rowOffset(used) + 12);
     }
+    // a pass whose sweeps run in a sweep worker (which reads and checks the rows itself)
+    const c = await open(bad, { memoryBytes: 4096, threads: 2 });
+    c.passPlan = { sweepWorker: true };
+    const e = await passVectors(c, 5).catch((x) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.message).toBe(`row ${m.nwords + used} holds a non-finite value (Infinity)`);
+    expect(e.where).toMatchObject({ file: bad, offset: rowOffset(used) + 12 });
+    expect(c.backgroundSweeps).toBe(0);
+    // and on the good file, the same vectors as a pass on this thread
+    const d = await open(quiet, { memoryBytes: 4096, threads: 2 });
+    d.passPlan = { sweepWorker: true };
+    const viaWorker = await passVectors(d, 5);
+    expect(d.backgroundSweeps).toBe(1);
+    const here = await passVectors(a, 5);
+    for (const [w, v] of here) expect(Array.from(viaWorker.get(w)!), w).toEqual(Array.from(v));
   });
 
   test('Czech, UTF-8', async () => {

@@ -6,11 +6,16 @@
  * process alive.
  */
 import { Worker } from 'node:worker_threads';
+import { InputError, type Where } from '../../pipeline/errors.js';
 
-/** What every answer carries: its call's id, and an error message when the call failed. */
+/**
+ * What every answer carries: its call's id, and an error message when the call failed (with
+ * `where` when it was bad input: the call then rejects with an InputError).
+ */
 export interface WorkerAnswer {
   id: number;
   error?: string;
+  where?: Where;
 }
 
 /** The nearest and top-k kernels' answer: rows and scores, laid out as the pool's kernel defines. */
@@ -68,7 +73,7 @@ export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
     w.on('message', (m: A) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (typeof m.error === 'string') p?.reject(new Error(m.error));
+      if (typeof m.error === 'string') p?.reject(m.where ? new InputError(m.error, m.where) : new Error(m.error));
       else p?.resolve(m);
     });
     w.on('error', (e) => {

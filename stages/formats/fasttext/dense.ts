@@ -102,3 +102,24 @@ export function encodeDenseHead(rows: number, cols: number): Buffer {
   b.writeBigInt64LE(BigInt(cols), 8);
   return b;
 }
+
+/**
+ * The matrix rows (base + r) of the rows r in `wanted` (ascending, repeats allowed) not marked in
+ * `checked` yet, marked now: a reader that reads the same rows again and again checks each once.
+ */
+export function rowsToCheck(checked: Uint8Array, wanted: Int32Array, base: number): Int32Array {
+  let first = 0;
+  while (first < wanted.length && checked[wanted[first]!]) first++;
+  if (first === wanted.length) return NONE;
+  const out = new Int32Array(wanted.length - first);
+  let n = 0;
+  for (let k = first; k < wanted.length; k++) {
+    const r = wanted[k]!;
+    if (checked[r]) continue;
+    checked[r] = 1;
+    out[n++] = base + r;
+  }
+  return out.subarray(0, n);
+}
+
+const NONE = new Int32Array(0);

@@ -25,17 +25,18 @@ import type { ModelInfo, ModelReader, PassOptions, SubwordRows } from '../../../
 import type { Source } from '../../../pipeline/source.js';
 import { fromAsync, type Stream } from '../../../pipeline/stream.js';
 import { Cursor, RowFile } from './cursor.js';
-import { readDenseLayout, readDenseRows, type DenseLayout } from './dense.js';
+import { readDenseLayout, readDenseRows, rowsToCheck, type DenseLayout } from './dense.js';
 import { readDictionary, type FastTextDictionary } from './dictionary.js';
 import { LOSS_NAMES, MODEL_NAMES, readHeader, type FastTextHeader } from './header.js';
 import { FastTextBinIndexer, IntList } from './indexer.js';
 import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js';
 import { AddHelpers } from '../../kernels/ngram-add.js';
+import { WorkerCalls, type WorkerAnswer } from '../../kernels/worker-calls.js';
+import { workerUrl } from '../../../pipeline/workers.js';
 import { RowSweeper } from './sums.js';
+import type { SweepWorkerData } from './sweep-worker.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
-/** No rows to check (every row of a read was checked before). */
-const NONE_TO_CHECK = new Int32Array(0);
 /** Batches of a pass whose companion rows are kept (see FastTextModel.companionOf). */
 const COMPANION_RING = 4;
 /** Largest single read of n-gram rows. */
@@ -65,6 +66,13 @@ export interface FastTextPassPlan {
    * rows through `map` (n-gram-table row -> the row added in its place, COMPANION_DROP or
    * COMPANION_ZERO), added in ascending order of the rows added. Read with `companionOf(batch)`.
    */
+  /**
+   * Whether the pass's sweeps may run in a sweep worker that reads the n-gram rows itself
+   * (sweep-worker.ts: dense rows in a plain file, more than one thread): the next window is then
+   * swept whatever this thread is doing. About 90 MB more at the peak (the worker's heap and sort
+   * arrays); stages set it when the pass is the run's main work.
+   */
+  sweepWorker?: boolean;
   companion?: {
     map: Int32Array;
     words?: Uint8Array;
@@ -229,6 +237,8 @@ export class FastTextModel implements ModelReader {
   backgroundSweeps = 0;
   /** The sweepers of passes under way (each pass has its own; closed when it ends). */
   private readonly passSweepers = new Set<RowSweeper>();
+  /** The sweep workers of passes under way. */
+  private readonly passWorkers = new Set<WorkerCalls<WorkerAnswer>>();
   /** Dense n-gram rows a sweep has read (and checked for non-finite values): each is checked once. */
   private checkedRows?: Uint8Array;
   private wordRowBuffer = new Float32Array(0);
@@ -261,7 +271,7 @@ export class FastTextModel implements ModelReader {
     const file = (this.file = new RowFile(source));
     this.readRows =
       input.kind === 'dense'
-        ? (s, n, out, o, wanted) => readDenseRows(file, input, s, n, 'input matrix', out, o, wanted && this.uncheckedRows(wanted))
+        ? (s, n, out, o, wanted) => readDenseRows(file, input, s, n, 'input matrix', out, o, wanted && rowsToCheck((this.checkedRows ??= new Uint8Array(this.tableRows)), wanted, this.nwords))
         : (s, n, out, o, wanted) => readQuantRows(file, input, s, n, 'input matrix', out, o, wanted && { rows: wanted, base: dictionary.nwords });
     const a = header.args;
     this.info = {
@@ -330,6 +340,8 @@ export class FastTextModel implements ModelReader {
     this.tableLoading = undefined;
     await this.sweeper?.close();
     this.sweeper = undefined;
+    for (const w of this.passWorkers) await w.close();
+    this.passWorkers.clear();
     for (const sw of this.passSweepers) await sw.close();
     this.passSweepers.clear();
     await this.file.close();
@@ -382,26 +394,6 @@ export class FastTextModel implements ModelReader {
     this.duplicates = dups;
     this.wordSlots = slots;
     return slots;
-  }
-
-  /**
-   * The input-matrix rows of n-gram rows `wanted` (ascending, repeats allowed) not checked before,
-   * marked checked now (a sweep re-reads the same rows; the first read checks them).
-   */
-  private uncheckedRows(wanted: Int32Array): Int32Array {
-    const done = (this.checkedRows ??= new Uint8Array(this.tableRows));
-    let first = 0;
-    while (first < wanted.length && done[wanted[first]!]) first++;
-    if (first === wanted.length) return NONE_TO_CHECK;
-    const out = new Int32Array(wanted.length - first);
-    let n = 0;
-    for (let k = first; k < wanted.length; k++) {
-      const r = wanted[k]!;
-      if (done[r]) continue;
-      done[r] = 1;
-      out[n++] = this.nwords + r;
-    }
-    return out.subarray(0, n);
   }
 
   /** Raw input-matrix rows [start, start + count) (word rows first, then n-gram rows). */
@@ -579,6 +571,8 @@ export class FastTextModel implements ModelReader {
   private async newSweeper(regions: number): Promise<RowSweeper> {
     const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
     const table = await this.loadTable();
+    // a pass over dense rows in the file: its sweeps run in a sweep worker, with one adder
+    const solo = want === 2 && !!this.passPlan?.sweepWorker && !table && this.layout.input.kind === 'dense' && !this.source.compressed;
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
     const budget = this.memoryBytes / 4 / want;
@@ -586,7 +580,9 @@ export class FastTextModel implements ModelReader {
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
       : (start: number, count: number, out: Float32Array, off: number, wanted?: Int32Array) => this.readRows(this.nwords + start, count, out, off, wanted);
-    return new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, this.threads, want);
+    const sw = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, solo ? 1 : this.threads, want);
+    sw.soloLayout = solo;
+    return sw;
   }
 
   /** Loads every n-gram row into memory when they fit the budget (once). */
@@ -631,10 +627,16 @@ export class FastTextModel implements ModelReader {
   private async *batches(opts: PassOptions): AsyncGenerator<Batch> {
     // the pass's own sweeper: lookups during the pass (companionsFor) sweep with the other one
     const sw = this.indexer.active ? await this.newSweeper(2) : undefined;
+    const worker = sw ? this.sweepWorker(sw) : undefined;
     if (sw) this.passSweepers.add(sw);
+    if (worker) this.passWorkers.add(worker);
     try {
-      yield* this.passBatches(opts, sw);
+      yield* this.passBatches(opts, sw, worker);
     } finally {
+      if (worker) {
+        this.passWorkers.delete(worker);
+        await worker.close();
+      }
       if (sw) {
         this.passSweepers.delete(sw);
         this.backgroundSweeps += sw.backgroundSweeps;
@@ -643,8 +645,31 @@ export class FastTextModel implements ModelReader {
     }
   }
 
-  /** The batches of a pass, computed with `sw` (undefined: no n-gram rows). */
-  private async *passBatches(opts: PassOptions, sw: RowSweeper | undefined): AsyncGenerator<Batch> {
+  /**
+   * A worker that runs the sweeps of `sw` (two regions) on its own, reading the rows from the file:
+   * for dense n-gram rows read from a plain file (not held in memory) with more than one thread,
+   * else undefined. `sw` must then be made with one thread (the worker's sweeper has its layout).
+   */
+  private sweepWorker(sw: RowSweeper): WorkerCalls<WorkerAnswer> | undefined {
+    const input = this.layout.input;
+    if (sw.regions !== 2 || !sw.soloLayout || input.kind !== 'dense' || this.table || this.source.compressed) return undefined;
+    const calls = new WorkerCalls<WorkerAnswer>();
+    const data: SweepWorkerData = {
+      memory: sw.sharedMemory,
+      path: this.source.path,
+      input,
+      nwords: this.nwords,
+      tableRows: this.tableRows,
+      dim: this.dim,
+      capacity: sw.capacity,
+      regions: sw.regions,
+    };
+    calls.start(workerUrl(import.meta.url, './sweep-worker.js'), data);
+    return calls;
+  }
+
+  /** The batches of a pass, computed with `sw` (undefined: no n-gram rows), its sweeps run by `worker` when given. */
+  private async *passBatches(opts: PassOptions, sw: RowSweeper | undefined, worker: WorkerCalls<WorkerAnswer> | undefined): AsyncGenerator<Batch> {
     const dim = this.dim;
     const nwords = this.nwords;
     const words = this.dictionary.words;
@@ -655,10 +680,19 @@ export class FastTextModel implements ModelReader {
     const batchRows = Math.min(opts.batchRows ?? this.batchRows, Math.max(1, Math.floor(cap / 2)));
     // With two regions, the sweep of the next window runs (its additions on helper threads) while
     // this window's batches go out.
-    const pipelined = !!sw && sw.regions === 2 && sw.background;
+    const pipelined = !!sw && sw.regions === 2 && (sw.background || !!worker);
+    const sweepWindow = async (win: PassWindow, region: number, background: boolean): Promise<void> => {
+      if (!sw || win.slots === 0) return;
+      if (!worker) return sw.sweep(win.idx, win.starts, win.slots, region, background);
+      // exact-size copies, moved there and back: no copy is left behind in the worker's heap
+      const rows = win.idx.slice();
+      const starts = win.starts.slice();
+      await worker.call(0, { rows, starts, slots: win.slots, region }, [rows.buffer, starts.buffer]);
+      sw.backgroundSweeps++;
+    };
     let zeros: Float32Array | undefined;
     let cur: PassWindow | undefined = this.planWindow(0, batchRows, cap, !!sw);
-    let sweeping = this.sweepWindow(sw, cur, 0, pipelined);
+    let sweeping = sweepWindow(cur, 0, pipelined);
     let region = 0;
     while (cur) {
       await sweeping;
@@ -668,7 +702,7 @@ export class FastTextModel implements ModelReader {
       if (cur) {
         if (pipelined) {
           region = 1 - region;
-          sweeping = this.sweepWindow(sw, cur, region, true);
+          sweeping = sweepWindow(cur, region, true);
           sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
         }
       }
@@ -711,13 +745,8 @@ export class FastTextModel implements ModelReader {
         yield batch;
       }
       // one region: the next window is swept once this one's batches are out
-      if (cur && !pipelined) sweeping = this.sweepWindow(sw, cur, region, false);
+      if (cur && !pipelined) sweeping = sweepWindow(cur, region, false);
     }
-  }
-
-  /** Sweeps the rows of a window into `region` (nothing without n-gram rows or slots). */
-  private async sweepWindow(sw: RowSweeper | undefined, win: PassWindow, region: number, background: boolean): Promise<void> {
-    if (sw && win.slots > 0) await sw.sweep(win.idx, win.starts, win.slots, region, background);
   }
 
   /**

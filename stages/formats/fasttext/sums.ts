@@ -72,6 +72,8 @@ export class RowSweeper {
    * @param capacity slots per sweep (at least 1)
    * @param threads threads adding rows in large sweeps (this one and threads - 1 helpers)
    * @param regions accumulator regions of `capacity` slots (2: one is read while a sweep fills the other)
+   * @param memory the memory of a sweeper made with the same arguments in another thread (a sweep
+   *   worker, sweep-worker.ts), instead of a new one
    */
   constructor(
     readonly tableRows: number,
@@ -81,6 +83,7 @@ export class RowSweeper {
     capacity: number,
     threads = 1,
     readonly regions = 1,
+    memory?: WasmMemory,
   ) {
     this.dim = dim;
     this.capacity = Math.max(1, Math.floor(capacity));
@@ -97,8 +100,14 @@ export class RowSweeper {
     this.accBase = at;
     const most = this.accBase + regions * this.capacity * rowBytes;
     if (most > 4 * 1024 ** 3 - 65536) throw new RangeError(`a sweep of ${this.capacity} slots of ${dim} floats needs ${most} bytes, over the 4 GiB of a WebAssembly memory`);
-    this.memory = addMemory(most);
+    if (memory && memory.buffer.byteLength < most) throw new RangeError(`a shared sweep memory of ${memory.buffer.byteLength} bytes, ${most} needed`);
+    this.memory = memory ?? addMemory(most);
     this.kernel = addKernel(this.memory);
+  }
+
+  /** The memory (to hand to a sweep worker, which then fills this sweeper's regions). */
+  get sharedMemory(): WasmMemory {
+    return this.memory;
   }
 
   /** Whether sweeps can run in the background (helper threads add every pair). */
@@ -120,6 +129,8 @@ export class RowSweeper {
     return this.accBase + this.allocated.reduce((a, b) => a + b, 0) * this.dim * 4;
   }
 
+  /** Made with one thread for a sweep worker (sweep-worker.ts) that runs this sweeper's sweeps on its memory. */
+  soloLayout = false;
   /** Sweeps so far in which helper threads added pairs (all of them, for background sweeps). */
   helperSweeps = 0;
   /** Of those, the background ones. */
