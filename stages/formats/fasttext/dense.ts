@@ -104,22 +104,33 @@ export function encodeDenseHead(rows: number, cols: number): Buffer {
 }
 
 /**
- * The matrix rows (base + r) of the rows r in `wanted` (ascending, repeats allowed) not marked in
- * `checked` yet, marked now: a reader that reads the same rows again and again checks each once.
+ * A reader of rows [start, start + count) of a dense matrix whose rows from `base` on are the
+ * n-gram table (`tableRows` rows): a read that lists the table rows it uses (`wanted`, ascending,
+ * repeats allowed) checks only those for non-finite values, each the first time it is listed
+ * (sweeps read the same rows again and again, through gaps they do not use); other reads check
+ * every row. One reader per thread that sweeps: each keeps its own marks.
  */
-export function rowsToCheck(checked: Uint8Array, wanted: Int32Array, base: number): Int32Array {
-  let first = 0;
-  while (first < wanted.length && checked[wanted[first]!]) first++;
-  if (first === wanted.length) return NONE;
-  const out = new Int32Array(wanted.length - first);
-  let n = 0;
-  for (let k = first; k < wanted.length; k++) {
-    const r = wanted[k]!;
-    if (checked[r]) continue;
-    checked[r] = 1;
-    out[n++] = base + r;
-  }
-  return out.subarray(0, n);
+export function denseRowReader(
+  file: RowFile,
+  m: DenseLayout,
+  part: string,
+  base: number,
+  tableRows: number,
+): (start: number, count: number, out?: Float32Array, outOffset?: number, wanted?: Int32Array) => Promise<Float32Array> {
+  let checked: Uint8Array | undefined;
+  return (start, count, out, outOffset, wanted) => {
+    if (!wanted) return readDenseRows(file, m, start, count, part, out, outOffset);
+    checked ??= new Uint8Array(tableRows);
+    let first = 0;
+    while (first < wanted.length && checked[wanted[first]!]) first++;
+    const check = new Int32Array(wanted.length - first);
+    let n = 0;
+    for (let k = first; k < wanted.length; k++) {
+      const r = wanted[k]!;
+      if (checked[r]) continue;
+      checked[r] = 1;
+      check[n++] = base + r;
+    }
+    return readDenseRows(file, m, start, count, part, out, outOffset, check.subarray(0, n));
+  };
 }
-
-const NONE = new Int32Array(0);

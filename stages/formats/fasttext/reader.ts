@@ -25,7 +25,7 @@ import type { ModelInfo, ModelReader, PassOptions, SubwordRows } from '../../../
 import type { Source } from '../../../pipeline/source.js';
 import { fromAsync, type Stream } from '../../../pipeline/stream.js';
 import { Cursor, RowFile } from './cursor.js';
-import { readDenseLayout, readDenseRows, rowsToCheck, type DenseLayout } from './dense.js';
+import { denseRowReader, readDenseLayout, readDenseRows, type DenseLayout } from './dense.js';
 import { readDictionary, type FastTextDictionary } from './dictionary.js';
 import { LOSS_NAMES, MODEL_NAMES, readHeader, type FastTextHeader } from './header.js';
 import { FastTextBinIndexer, IntList } from './indexer.js';
@@ -239,8 +239,6 @@ export class FastTextModel implements ModelReader {
   private readonly passSweepers = new Set<RowSweeper>();
   /** The sweep workers of passes under way. */
   private readonly passWorkers = new Set<WorkerCalls<WorkerAnswer>>();
-  /** Dense n-gram rows a sweep has read (and checked for non-finite values): each is checked once. */
-  private checkedRows?: Uint8Array;
   private wordRowBuffer = new Float32Array(0);
   /**
    * Companion rows of the last COMPANION_RING batches of a pass, reused in turn (a pass would
@@ -271,7 +269,7 @@ export class FastTextModel implements ModelReader {
     const file = (this.file = new RowFile(source));
     this.readRows =
       input.kind === 'dense'
-        ? (s, n, out, o, wanted) => readDenseRows(file, input, s, n, 'input matrix', out, o, wanted && rowsToCheck((this.checkedRows ??= new Uint8Array(this.tableRows)), wanted, this.nwords))
+        ? denseRowReader(file, input, 'input matrix', dictionary.nwords, this.tableRows)
         : (s, n, out, o, wanted) => readQuantRows(file, input, s, n, 'input matrix', out, o, wanted && { rows: wanted, base: dictionary.nwords });
     const a = header.args;
     this.info = {
@@ -568,11 +566,9 @@ export class FastTextModel implements ModelReader {
    * regions: a pass asks for two (one region is read while a sweep fills the other, where helper
    * threads can add in the background), each of half the slots of one (the same memory).
    */
-  private async newSweeper(regions: number): Promise<RowSweeper> {
+  private async newSweeper(regions: number, adders = this.threads): Promise<RowSweeper> {
     const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
     const table = await this.loadTable();
-    // a pass over dense rows in the file: its sweeps run in a sweep worker, with one adder
-    const solo = want === 2 && !!this.passPlan?.sweepWorker && !table && this.layout.input.kind === 'dense' && !this.source.compressed;
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
     const budget = this.memoryBytes / 4 / want;
@@ -580,9 +576,7 @@ export class FastTextModel implements ModelReader {
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
       : (start: number, count: number, out: Float32Array, off: number, wanted?: Int32Array) => this.readRows(this.nwords + start, count, out, off, wanted);
-    const sw = new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, solo ? 1 : this.threads, want);
-    sw.soloLayout = solo;
-    return sw;
+    return new RowSweeper(this.tableRows, dim, read, rowBytes, capacity, adders, want);
   }
 
   /** Loads every n-gram row into memory when they fit the budget (once). */
@@ -625,9 +619,11 @@ export class FastTextModel implements ModelReader {
   }
 
   private async *batches(opts: PassOptions): AsyncGenerator<Batch> {
-    // the pass's own sweeper: lookups during the pass (companionsFor) sweep with the other one
-    const sw = this.indexer.active ? await this.newSweeper(2) : undefined;
-    const worker = sw ? this.sweepWorker(sw) : undefined;
+    // the pass's own sweeper (lookups during the pass, companionsFor, sweep with the other one);
+    // with a sweep worker, made with one adder: the worker's sweeper has the same layout
+    const useWorker = this.indexer.active && this.sweepWorkerApplies();
+    const sw = this.indexer.active ? await this.newSweeper(2, useWorker ? 1 : this.threads) : undefined;
+    const worker = sw && useWorker ? this.sweepWorker(sw) : undefined;
     if (sw) this.passSweepers.add(sw);
     if (worker) this.passWorkers.add(worker);
     try {
@@ -646,13 +642,16 @@ export class FastTextModel implements ModelReader {
   }
 
   /**
-   * A worker that runs the sweeps of `sw` (two regions) on its own, reading the rows from the file:
-   * for dense n-gram rows read from a plain file (not held in memory) with more than one thread,
-   * else undefined. `sw` must then be made with one thread (the worker's sweeper has its layout).
+   * Whether the next pass's sweeps run in a sweep worker: the pass plan asks for it, there is more
+   * than one thread, and the n-gram rows are dense in a plain file, not held in memory.
    */
-  private sweepWorker(sw: RowSweeper): WorkerCalls<WorkerAnswer> | undefined {
-    const input = this.layout.input;
-    if (sw.regions !== 2 || !sw.soloLayout || input.kind !== 'dense' || this.table || this.source.compressed) return undefined;
+  private sweepWorkerApplies(): boolean {
+    return !!this.passPlan?.sweepWorker && AddHelpers.usable(this.threads) && this.layout.input.kind === 'dense' && !this.tableResident && !this.source.compressed;
+  }
+
+  /** A worker that runs the sweeps of `sw` (two regions, one adder) on its own, reading the rows from the file. */
+  private sweepWorker(sw: RowSweeper): WorkerCalls<WorkerAnswer> {
+    const input = this.layout.input as DenseLayout;
     const calls = new WorkerCalls<WorkerAnswer>();
     const data: SweepWorkerData = {
       memory: sw.sharedMemory,
@@ -699,12 +698,10 @@ export class FastTextModel implements ModelReader {
       const win: PassWindow = cur;
       const acc = sw?.acc(win.slots, region);
       cur = win.w1 < nwords ? this.planWindow(win.w1, batchRows, cap, !!sw) : undefined;
-      if (cur) {
-        if (pipelined) {
-          region = 1 - region;
-          sweeping = sweepWindow(cur, region, true);
-          sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
-        }
+      if (cur && pipelined) {
+        region = 1 - region;
+        sweeping = sweepWindow(cur, region, true);
+        sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
       }
       const st = win.starts;
       for (let b0 = win.w0; b0 < win.w1; b0 += batchRows) {

@@ -129,11 +129,7 @@ export class RowSweeper {
     return this.accBase + this.allocated.reduce((a, b) => a + b, 0) * this.dim * 4;
   }
 
-  /** Made with one thread for a sweep worker (sweep-worker.ts) that runs this sweeper's sweeps on its memory. */
-  soloLayout = false;
-  /** Sweeps so far in which helper threads added pairs (all of them, for background sweeps). */
-  helperSweeps = 0;
-  /** Of those, the background ones. */
+  /** Sweeps so far whose additions all ran on helper threads (or in a sweep worker: counted by its caller). */
   backgroundSweeps = 0;
 
   /** Helper threads started (0 before the first large sweep, or where they cannot run). */
@@ -174,10 +170,7 @@ export class RowSweeper {
     // Slot j's pairs go to adder j % parts: this thread (unless in the background) and the helpers.
     const helpers = this.helpersFor(total * dim);
     const own = helpers && background ? 0 : 1;
-    if (helpers) {
-      this.helperSweeps++;
-      if (!own) this.backgroundSweeps++;
-    }
+    if (!own) this.backgroundSweeps++;
     const parts = own + (helpers?.size ?? 0);
     const counts = new Int32Array(parts);
     const i32 = new Int32Array(this.memory.buffer);

@@ -11,7 +11,7 @@ import { PruneError } from '../../../pipeline/errors.js';
 import { openSource } from '../../../pipeline/source.js';
 import type { WasmMemory } from '../../kernels/wasm.js';
 import { RowFile } from './cursor.js';
-import { readDenseRows, rowsToCheck, type DenseLayout } from './dense.js';
+import { denseRowReader, type DenseLayout } from './dense.js';
 import { RowSweeper } from './sums.js';
 
 export interface SweepWorkerData {
@@ -36,12 +36,11 @@ export interface SweepRequest {
 
 const d = workerData as SweepWorkerData;
 const source = await openSource(d.path);
-const file = new RowFile(source);
-const checked = new Uint8Array(d.tableRows);
+const read = denseRowReader(new RowFile(source), d.input, 'input matrix', d.nwords, d.tableRows);
 const sweeper = new RowSweeper(
   d.tableRows,
   d.dim,
-  (start, count, out, off, wanted) => readDenseRows(file, d.input, d.nwords + start, count, 'input matrix', out, off, wanted && rowsToCheck(checked, wanted, d.nwords)),
+  (start, count, out, off, wanted) => read(d.nwords + start, count, out, off, wanted),
   d.dim * 4,
   d.capacity,
   1,
