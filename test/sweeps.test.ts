@@ -3,12 +3,18 @@
  * thread; a pass's companion rows are kept for the last few batches only, and the collapse stage's
  * fallback computes the same rows.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { collect } from '../pipeline/stream.js';
 import { openSource, type Source } from '../pipeline/source.js';
 import { COMPANION_DROP, COMPANION_ZERO, FastTextModel, openFastText } from '../stages/formats/fasttext/index.js';
 import { RowSweeper } from '../stages/formats/fasttext/sums.js';
+import { addKernel, addMemory, ngramAddModule } from '../stages/kernels/ngram-add.js';
 import { fixture, HAVE_FIXTURES } from './helpers/fixtures.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -17,6 +23,44 @@ function rng(seed: number): () => number {
     return s / 4294967296;
   };
 }
+
+describe('row-addition kernel', () => {
+  test('the committed .wat and compiled module are what the scripts generate', () => {
+    // fails when someone edits one without the other (the scripts exit 1 on a difference)
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/wasm/gen-ngram-add-wat.mjs'), '--check'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/wasm/build-ngram-add.mjs'), '--check'], { stdio: 'pipe' });
+  });
+
+  test('adds pairs in list order, also when the pairs of one group of the kernel share an accumulator', () => {
+    expect(ngramAddModule()).not.toBeNull();
+    const random = rng(11);
+    // odd and multiple-of-4 dims; list lengths below, at and above the kernel's group of pairs
+    for (const dim of [1, 3, 7, 8, 13, 300]) {
+      for (const n of [1, 5, 8, 9, 17, 64, 203]) {
+        const accs = 3; // few accumulators: a group lists the same one several times
+        const srcs = 11;
+        const memory = addMemory((accs + srcs) * dim * 4 + 8 * n);
+        const f = new Float32Array(memory.buffer);
+        const i32 = new Int32Array(memory.buffer);
+        for (let i = 0; i < (accs + srcs) * dim; i++) f[i] = random() * 2 - 1;
+        const want = Float32Array.from(f.subarray(0, accs * dim));
+        const listOff = (accs + srcs) * dim * 4;
+        for (let q = 0; q < n; q++) {
+          const a = Math.floor(random() * accs);
+          const r = Math.floor(random() * srcs);
+          i32[listOff / 4 + q] = a * dim * 4;
+          i32[listOff / 4 + n + q] = (accs + r) * dim * 4;
+          for (let d = 0; d < dim; d++) want[a * dim + d] = Math.fround(want[a * dim + d]! + f[(accs + r) * dim + d]!);
+        }
+        addKernel(memory).addPairs(listOff, listOff + 4 * n, n, dim);
+        const got = f.subarray(0, accs * dim);
+        let same = true;
+        for (let i = 0; i < want.length && same; i++) same = Object.is(got[i], want[i]);
+        expect(same, `dim ${dim}, ${n} pairs`).toBe(true);
+      }
+    }
+  });
+});
 
 describe('row sweeps', () => {
   // large enough for helpers (over 2^22 float additions), small enough to stay fast
