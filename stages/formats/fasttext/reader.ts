@@ -33,7 +33,7 @@ import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js
 import { AddHelpers } from '../../kernels/ngram-add.js';
 import { WorkerCalls, type WorkerAnswer } from '../../kernels/worker-calls.js';
 import { workerUrl } from '../../../pipeline/workers.js';
-import { RowSweeper } from './sums.js';
+import { RowSweeper, type SortedPairs } from './sums.js';
 import type { SweepWorkerData } from './sweep-worker.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
@@ -84,6 +84,8 @@ export interface FastTextPassPlan {
   };
 }
 
+const NO_ROWS = new Int32Array(0);
+
 /** A window of a pass: words [w0, w1) and the sweep that computes them. */
 interface PassWindow {
   w0: number;
@@ -93,6 +95,8 @@ interface PassWindow {
   /** N-gram rows of slot j: idx[starts[j] .. starts[j + 1]). */
   idx: Int32Array;
   starts: Int32Array;
+  /** With a sweep worker: the sorted pairs (RowSweeper.sortPairs) in the first `total` entries of `arrays` (idx is then dropped). */
+  sorted?: { arrays: SortedPairs; total: number };
   /** Per word (index - w0): its slot (-1: not computed), its companion's slot (-1 none, -2 the word's own sum), rows in its companion mean. */
   slotOf: Int32Array;
   compOf: Int32Array;
@@ -564,7 +568,7 @@ export class FastTextModel implements ModelReader {
   /**
    * A sweeper (rows from memory when resident, else from the file) with `regions` accumulator
    * regions: a pass asks for two (one region is read while a sweep fills the other, where helper
-   * threads can add in the background), each of half the slots of one (the same memory).
+   * threads or a sweep worker add in the background), each of half the slots of one (the same memory).
    */
   private async newSweeper(regions: number, adders = this.threads): Promise<RowSweeper> {
     const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
@@ -667,82 +671,115 @@ export class FastTextModel implements ModelReader {
     return calls;
   }
 
-  /** The batches of a pass, computed with `sw` (undefined: no n-gram rows), its sweeps run by `worker` when given. */
+  /**
+   * The batches of a pass, computed with `sw` (undefined: no n-gram rows), its sweeps run by
+   * `worker` when given. With two regions and helpers or a worker, the sweep of the next window
+   * runs while this window's batches go out, and the window after it is planned meanwhile; for a
+   * worker, planning a window includes sorting its pairs, into arrays that go to the worker and
+   * come back.
+   */
   private async *passBatches(opts: PassOptions, sw: RowSweeper | undefined, worker: WorkerCalls<WorkerAnswer> | undefined): AsyncGenerator<Batch> {
-    const dim = this.dim;
     const nwords = this.nwords;
-    const words = this.dictionary.words;
-    const counts = this.dictionary.counts;
-    // Slots: one per computed word (its n-gram sum), one more per companion that is not that sum.
     const cap = sw ? sw.capacity : Infinity;
     // a batch (with its companions) must fit one sweep
     const batchRows = Math.min(opts.batchRows ?? this.batchRows, Math.max(1, Math.floor(cap / 2)));
-    // With two regions, the sweep of the next window runs (its additions on helper threads) while
-    // this window's batches go out.
     const pipelined = !!sw && sw.regions === 2 && (sw.background || !!worker);
+    const spare: SortedPairs[] = [];
+    const plan = (w0: number): PassWindow => {
+      const win = this.planWindow(w0, batchRows, cap, !!sw);
+      if (worker && win.slots > 0) {
+        const total = win.starts[win.slots]! - win.starts[0]!;
+        let arrays = spare.pop();
+        if (!arrays || arrays.pr.length < total) {
+          const n = Math.ceil(total * 1.125);
+          arrays = { pr: new Int32Array(n), ps: new Int32Array(n) };
+        }
+        sw!.sortPairs(win.idx, win.starts, win.slots, arrays);
+        win.sorted = { arrays, total };
+        win.idx = NO_ROWS;
+      }
+      return win;
+    };
     const sweepWindow = async (win: PassWindow, region: number, background: boolean): Promise<void> => {
       if (!sw || win.slots === 0) return;
       if (!worker) return sw.sweep(win.idx, win.starts, win.slots, region, background);
-      // exact-size copies, moved there and back: no copy is left behind in the worker's heap
-      const rows = win.idx.slice();
-      const starts = win.starts.slice();
-      await worker.call(0, { rows, starts, slots: win.slots, region }, [rows.buffer, starts.buffer]);
+      const { arrays, total } = win.sorted!;
+      win.sorted = undefined;
+      const msg = { pr: arrays.pr, ps: arrays.ps, total, slots: win.slots, region };
+      const back = (await worker.call(0, msg, [arrays.pr.buffer as ArrayBuffer, arrays.ps.buffer as ArrayBuffer])) as WorkerAnswer & SortedPairs;
+      spare.push({ pr: back.pr, ps: back.ps });
       sw.backgroundSweeps++;
     };
-    let zeros: Float32Array | undefined;
-    let cur: PassWindow | undefined = this.planWindow(0, batchRows, cap, !!sw);
+    const zeros = { rows: undefined as Float32Array | undefined };
+    let cur: PassWindow | undefined = plan(0);
     let sweeping = sweepWindow(cur, 0, pipelined);
+    sweeping.catch(() => undefined); // awaited in the loop; a failure surfaces there
+    let next = pipelined && cur.w1 < nwords ? plan(cur.w1) : undefined;
     let region = 0;
     while (cur) {
       await sweeping;
       const win: PassWindow = cur;
       const acc = sw?.acc(win.slots, region);
-      cur = win.w1 < nwords ? this.planWindow(win.w1, batchRows, cap, !!sw) : undefined;
-      if (cur && pipelined) {
-        region = 1 - region;
-        sweeping = sweepWindow(cur, region, true);
-        sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
-      }
-      const st = win.starts;
-      for (let b0 = win.w0; b0 < win.w1; b0 += batchRows) {
-        const n = Math.min(batchRows, win.w1 - b0);
-        const o = b0 - win.w0;
-        // own rows of the computed words, in runs
-        const ids: number[] = [];
-        for (let j = 0; j < n; j++) if (win.slotOf[o + j]! >= 0) ids.push(b0 + j);
-        const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
-        await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
-        let crows: CompanionRows | undefined;
-        let ringSlot = -1;
-        for (let j = 0; j < n; j++) {
-          const s = win.slotOf[o + j]!;
-          if (s < 0 || !acc) continue;
-          const c = st[s + 1]! - st[s]!;
-          if (c > 0) combine(vectors, j * dim, acc, s * dim, dim, 1 / (1 + c));
-          const cs = win.compOf[o + j]!;
-          if (cs === -1) continue;
-          if (!crows) {
-            ringSlot = this.companionNext;
-            this.companionNext = (ringSlot + 1) % COMPANION_RING;
-            crows = this.companionRows(ringSlot, n, batchRows);
-          }
-          const used = win.compUsed[o + j]!;
-          crows.used[j] = used;
-          // the mean over the rows added; zero rows count in the divisor
-          const from = cs === -2 ? s : cs;
-          const added = st[from + 1]! - st[from]!;
-          if (used > 0 && added > 0) scaleInto(crows.vectors, j * dim, acc, from * dim, dim, 1 / used);
+      if (pipelined) {
+        cur = next;
+        if (cur) {
+          region = 1 - region;
+          sweeping = sweepWindow(cur, region, true);
+          sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
+          next = cur.w1 < nwords ? plan(cur.w1) : undefined;
         }
-        const batch: Batch = { start: b0, words: words.slice(b0, b0 + n), dim, vectors, counts: counts.slice(b0, b0 + n) };
-        if (crows) {
-          this.companionRing[ringSlot]!.owner = batch;
-          this.companions.set(batch, { n, slot: ringSlot });
-        }
-        opts.onBytes?.(Math.round((this.source.size * (b0 + n)) / Math.max(1, nwords)));
-        yield batch;
+      } else {
+        cur = win.w1 < nwords ? plan(win.w1) : undefined;
       }
+      yield* this.windowBatches(opts, win, acc, batchRows, zeros);
       // one region: the next window is swept once this one's batches are out
       if (cur && !pipelined) sweeping = sweepWindow(cur, region, false);
+    }
+  }
+
+  /** The batches of one swept window (`acc`: its sums; undefined: no n-gram rows). */
+  private async *windowBatches(opts: PassOptions, win: PassWindow, acc: Float32Array | undefined, batchRows: number, zeros: { rows?: Float32Array }): AsyncGenerator<Batch> {
+    const dim = this.dim;
+    const nwords = this.nwords;
+    const words = this.dictionary.words;
+    const counts = this.dictionary.counts;
+    const st = win.starts;
+    for (let b0 = win.w0; b0 < win.w1; b0 += batchRows) {
+      const n = Math.min(batchRows, win.w1 - b0);
+      const o = b0 - win.w0;
+      // own rows of the computed words, in runs
+      const ids: number[] = [];
+      for (let j = 0; j < n; j++) if (win.slotOf[o + j]! >= 0) ids.push(b0 + j);
+      const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros.rows ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
+      await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
+      let crows: CompanionRows | undefined;
+      let ringSlot = -1;
+      for (let j = 0; j < n; j++) {
+        const s = win.slotOf[o + j]!;
+        if (s < 0 || !acc) continue;
+        const c = st[s + 1]! - st[s]!;
+        if (c > 0) combine(vectors, j * dim, acc, s * dim, dim, 1 / (1 + c));
+        const cs = win.compOf[o + j]!;
+        if (cs === -1) continue;
+        if (!crows) {
+          ringSlot = this.companionNext;
+          this.companionNext = (ringSlot + 1) % COMPANION_RING;
+          crows = this.companionRows(ringSlot, n, batchRows);
+        }
+        const used = win.compUsed[o + j]!;
+        crows.used[j] = used;
+        // the mean over the rows added; zero rows count in the divisor
+        const from = cs === -2 ? s : cs;
+        const added = st[from + 1]! - st[from]!;
+        if (used > 0 && added > 0) scaleInto(crows.vectors, j * dim, acc, from * dim, dim, 1 / used);
+      }
+      const batch: Batch = { start: b0, words: words.slice(b0, b0 + n), dim, vectors, counts: counts.slice(b0, b0 + n) };
+      if (crows) {
+        this.companionRing[ringSlot]!.owner = batch;
+        this.companions.set(batch, { n, slot: ringSlot });
+      }
+      opts.onBytes?.(Math.round((this.source.size * (b0 + n)) / Math.max(1, nwords)));
+      yield batch;
     }
   }
 

@@ -39,6 +39,12 @@ const PAIR_CHUNK = 1 << 16;
  */
 export type TableRowReader = (start: number, count: number, out: Float32Array, outOffset: number, wanted?: Int32Array) => Promise<unknown>;
 
+/** The (row, slot) pairs of a sweep sorted by row, slots ascending within a row: row pr[k], slot ps[k]. */
+export interface SortedPairs {
+  pr: Int32Array;
+  ps: Int32Array;
+}
+
 /** Float additions (pairs x dim) of a sweep from which helper threads take part. */
 const HELPER_MIN_ADDS = 1 << 22;
 
@@ -157,16 +163,33 @@ export class RowSweeper {
    * rows and hands out pairs: other work can go on here meanwhile. One sweep at a time.
    */
   async sweep(rows: Int32Array, starts: Int32Array, slots: number, region = 0, background = false): Promise<void> {
+    return this.sweepSorted(this.sortPairs(rows, starts, slots), slots, region, background);
+  }
+
+  /**
+   * The pairs (row, slot) of a sweep, sorted by row, slots ascending within a row: in arrays kept
+   * from sweep to sweep, or in `out` (each at least as long as the pairs) when given, e.g. arrays
+   * to move to a sweep worker, which sweeps them with `sweepSorted`.
+   */
+  sortPairs(rows: Int32Array, starts: Int32Array, slots: number, out?: { pr: Int32Array; ps: Int32Array }): SortedPairs {
+    const total = starts[slots]! - starts[0]!;
+    if (out && (out.pr.length < total || out.ps.length < total)) throw new RangeError(`pair arrays of ${Math.min(out.pr.length, out.ps.length)}, ${total} pairs`);
+    if (total === 0) return { pr: new Int32Array(0), ps: new Int32Array(0) };
+    const arrays = out ? { pr: out.pr.subarray(0, total), ps: out.ps.subarray(0, total) } : total * 8 < this.tableRows ? undefined : this.pairArrays(total);
+    return arrays ? this.sortMany(rows, starts, slots, total, arrays) : this.sortFew(rows, starts, slots, total);
+  }
+
+  /** The sweep of `sweep` from its sorted pairs (sortPairs, here or in the thread that sent them). */
+  async sweepSorted(pairs: SortedPairs, slots: number, region = 0, background = false): Promise<void> {
     if (slots > this.capacity) throw new RangeError(`${slots} slots, capacity ${this.capacity}`);
     if (!(region >= 0 && region < this.regions)) throw new RangeError(`region ${region} of ${this.regions}`);
     this.allocated[region] = Math.max(this.allocated[region]!, slots);
     const dim = this.dim;
     const rowBytes = dim * 4;
     this.acc(slots, region).fill(0);
-    const total = starts[slots]! - starts[0]!;
+    const { pr, ps } = pairs;
+    const total = pr.length;
     if (total === 0) return;
-    // The pairs sorted by row, slots ascending within a row.
-    const { pr, ps } = total * 8 < this.tableRows ? this.sortFew(rows, starts, slots, total) : this.sortMany(rows, starts, slots, total);
     // Slot j's pairs go to adder j % parts: this thread (unless in the background) and the helpers.
     const helpers = this.helpersFor(total * dim);
     const own = helpers && background ? 0 : 1;
@@ -255,20 +278,20 @@ export class RowSweeper {
   }
 
   /** The sorted pairs' arrays for `total` pairs: reused from sweep to sweep (grown to the largest so far). */
-  private pairArrays(total: number): { pr: Int32Array; ps: Int32Array } {
+  private pairArrays(total: number): SortedPairs {
     if (!this.pairs || this.pairs.pr.length < total) this.pairs = { pr: new Int32Array(total), ps: new Int32Array(total) };
     return { pr: this.pairs.pr.subarray(0, total), ps: this.pairs.ps.subarray(0, total) };
   }
 
-  /** Counting sort over the table rows: O(pairs + tableRows). */
-  private sortMany(rows: Int32Array, starts: Int32Array, slots: number, total: number): { pr: Int32Array; ps: Int32Array } {
+  /** Counting sort over the table rows into `out` (`total` long): O(pairs + tableRows). */
+  private sortMany(rows: Int32Array, starts: Int32Array, slots: number, total: number, out: SortedPairs): SortedPairs {
     const T = this.tableRows;
     const bounds = (this.bounds ??= new Int32Array(T + 1));
     bounds.fill(0);
     const p0 = starts[0]!;
     for (let p = p0; p < p0 + total; p++) bounds[rows[p]! + 1]!++;
     for (let r = 0; r < T; r++) bounds[r + 1]! += bounds[r]!;
-    const { pr, ps } = this.pairArrays(total);
+    const { pr, ps } = out;
     const fill = (this.fill ??= new Int32Array(T));
     fill.set(bounds.subarray(0, T));
     for (let j = 0; j < slots; j++) {
@@ -280,7 +303,7 @@ export class RowSweeper {
   }
 
   /** Few pairs (under 1/8 of the table rows): a comparison sort, O(pairs log pairs). */
-  private sortFew(rows: Int32Array, starts: Int32Array, slots: number, total: number): { pr: Int32Array; ps: Int32Array } {
+  private sortFew(rows: Int32Array, starts: Int32Array, slots: number, total: number): SortedPairs {
     const slotOf = new Int32Array(total);
     const rowOf = new Int32Array(total);
     const p0 = starts[0]!;

@@ -1,10 +1,12 @@
 /**
  * Sweep worker of a fastText pass (reader.ts): sweeps whole windows into the regions of the pass's
  * shared sweep memory, reading the dense n-gram rows from the file itself, so that a sweep goes on
- * whatever the calling thread is busy with (it only waits for the answer). The sweeper here is
- * made with the same arguments as the caller's, on its memory: the same layout, the same bits.
- * Each row is checked for non-finite values the first time this worker reads it; a bad row comes
- * back as an InputError with its offset.
+ * whatever the calling thread is busy with (it only waits for the answer). The calling thread sorts
+ * each window's pairs (RowSweeper.sortPairs) when it plans the window, while the window before is
+ * swept here, and moves the sorted arrays here and back. The sweeper here is made with the same
+ * arguments as the caller's, on its memory: the same layout, the same bits. Each row is checked for
+ * non-finite values the first time this worker reads it; a bad row comes back as an InputError with
+ * its offset.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PruneError } from '../../../pipeline/errors.js';
@@ -28,8 +30,10 @@ export interface SweepWorkerData {
 
 export interface SweepRequest {
   id: number;
-  rows: Int32Array;
-  starts: Int32Array;
+  /** The sorted pairs (RowSweeper.sortPairs) in their first `total` entries. */
+  pr: Int32Array;
+  ps: Int32Array;
+  total: number;
   slots: number;
   region: number;
 }
@@ -49,9 +53,9 @@ const sweeper = new RowSweeper(
 );
 
 parentPort!.on('message', (m: SweepRequest) => {
-  sweeper.sweep(m.rows, m.starts, m.slots, m.region).then(
-    // the lists go back (moved): the worker keeps no garbage of the size of a window
-    () => parentPort!.postMessage({ id: m.id, rows: m.rows, starts: m.starts }, [m.rows.buffer as ArrayBuffer, m.starts.buffer as ArrayBuffer]),
+  sweeper.sweepSorted({ pr: m.pr.subarray(0, m.total), ps: m.ps.subarray(0, m.total) }, m.slots, m.region).then(
+    // the arrays go back (moved), to be sorted into again: no garbage of the size of a window
+    () => parentPort!.postMessage({ id: m.id, pr: m.pr, ps: m.ps }, [m.pr.buffer as ArrayBuffer, m.ps.buffer as ArrayBuffer]),
     (e: unknown) => {
       const where = e instanceof PruneError ? e.where : undefined;
       parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), where });
