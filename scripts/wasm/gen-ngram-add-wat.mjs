@@ -3,7 +3,8 @@
 //
 // A sweep's pairs send rows to accumulators scattered over tens of MiB, so one pair at a time waits
 // on memory: the kernel takes K pairs in lockstep (16 bytes of each in turn), so that the cache
-// misses of K accumulators are outstanding at once (bench/kernels.mjs: ngram-add). The loop is long
+// misses of K accumulators are outstanding at once (bench/ngram-add.mjs measures it against one pair
+// at a time). The loop is long
 // to type K times by hand, so this script spells it out; the .wat it writes is committed and is
 // what scripts/wasm/build-ngram-add.mjs compiles.
 // usage: node scripts/wasm/gen-ngram-add-wat.mjs            (rewrites the .wat)
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Pairs in lockstep (8 to 12 measured best here; more spill registers). */
-const K = 8;
+const PAIRS = 8;
 
 /** `acc += src` over the bytes [i, end) of pairs `names` (each in order: the same bits as one by one), step 16 or 4. */
 function addLoop(p, names, label, end, step) {
@@ -27,7 +28,7 @@ function addLoop(p, names, label, end, step) {
   p(`        (br $${label})))`);
 }
 
-export function ngramAddWat() {
+export function ngramAddWat(K = PAIRS) {
   const L = [];
   const p = (s) => L.push(s);
   const group = Array.from({ length: K }, (_, k) => String(k));

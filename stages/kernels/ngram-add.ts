@@ -35,7 +35,11 @@ export function addMemory(bytes: number): WasmMemory {
 /** The kernel on `memory` (WebAssembly when available, else JavaScript). */
 export function addKernel(memory: WasmMemory): AddKernel {
   const mod = ngramAddModule();
-  if (mod) return instantiate<AddKernel>(mod, memory);
+  return mod ? instantiate<AddKernel>(mod, memory) : jsAddKernel(memory);
+}
+
+/** The kernel in JavaScript: the same additions, one pair at a time. */
+export function jsAddKernel(memory: WasmMemory): AddKernel {
   return {
     addPairs(accOff, srcOff, n, dim) {
       const f = new Float32Array(memory.buffer);
