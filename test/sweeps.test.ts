@@ -140,6 +140,31 @@ describe('row sweeps', () => {
     }
   });
 
+  test('pairs are sorted by row, slots ascending within a row, whatever the radix passes a table needs', () => {
+    const random = rng(3);
+    // one, two and three passes of the radix sort; into given arrays and into the sweeper's own
+    for (const tableRows of [5, 2048, 2049, 3_000_000, 5_000_000]) {
+      const sw = new RowSweeper(tableRows, 4, read, 16, 10);
+      const list: number[] = [];
+      const bounds = [0];
+      for (let j = 0; j < 3000; j++) {
+        const n = Math.floor(random() * 30);
+        for (let k = 0; k < n; k++) list.push(Math.floor(random() * tableRows));
+        bounds.push(list.length);
+      }
+      const r = Int32Array.from(list);
+      const st = Int32Array.from(bounds);
+      const want: [number, number][] = [];
+      for (let j = 0; j < 3000; j++) for (let p = st[j]!; p < st[j + 1]!; p++) want.push([r[p]!, j]);
+      want.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const given = { pr: new Int32Array(r.length + 5), ps: new Int32Array(r.length + 5) };
+      for (const got of [sw.sortPairs(r, st, 3000, given), sw.sortPairs(r, st, 3000)]) {
+        expect(Array.from(got.pr), `${tableRows} rows`).toEqual(want.map((e) => e[0]));
+        expect(Array.from(got.ps), `${tableRows} rows`).toEqual(want.map((e) => e[1]));
+      }
+    }
+  });
+
   test('a small sweep does not start helpers', async () => {
     const sw = new RowSweeper(T, dim, read, dim * 4, slots, 2);
     await sw.sweep(rows, starts.subarray(0, 101), 100);

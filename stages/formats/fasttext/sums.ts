@@ -2,7 +2,7 @@
  * Sums of n-gram-table rows for many slots at once, in bounded memory ("sweeps").
  *
  * A sweep gets S slots (accumulators of dim float32 in a WebAssembly memory) and, for each slot, a
- * list of n-gram-table rows. It counting-sorts the (row, slot) pairs by row, visits the needed rows
+ * list of n-gram-table rows. It sorts the (row, slot) pairs by row (radix sort), visits the needed rows
  * in ascending order in runs of coalesced rows (read from the file, or copied from the rows held in
  * memory), and adds each row to every slot that lists it (WebAssembly SIMD kernel, JavaScript when
  * WebAssembly is unavailable: the same IEEE float32 additions). Every slot thus receives its rows in
@@ -15,8 +15,8 @@
  * Memory: four run buffers of 4 MiB (three runs are read ahead of the one being added) + 2 MiB of
  * pair offsets per thread + regions x slots x dim x 4 bytes (the accumulators; a pass uses two
  * regions, one swept while the other is read), in one (shared) WebAssembly memory sized for
- * `capacity` slots per region, whose pages are backed as sweeps first touch them; 8 bytes per pair
- * of the largest sweep and 8 bytes per table row (counting sort), kept from sweep to sweep. Cost
+ * `capacity` slots per region, whose pages are backed as sweeps first touch them; 16 bytes per pair
+ * of the largest sweep (the sorted pairs and the sort's second arrays), kept from sweep to sweep. Cost
  * per sweep: one read of every needed row (runs of at most 4 MiB; gaps shorter than 64 KiB are
  * read through), one addition of dim floats per pair.
  */
@@ -45,6 +45,9 @@ export interface SortedPairs {
   ps: Int32Array;
 }
 
+/** Bits of the row sorted per radix pass (the counters of a pass: 8 KiB). */
+const RADIX_BITS = 11;
+
 /** Float additions (pairs x dim) of a sweep from which helper threads take part. */
 const HELPER_MIN_ADDS = 1 << 22;
 
@@ -64,9 +67,9 @@ export class RowSweeper {
   private readonly accBase: number;
   /** Most slots a sweep has used so far, per region. */
   private readonly allocated: number[];
-  /** Per-row pair counts, then bounds (tableRows + 1), and fill positions, reused between sweeps. */
-  private bounds?: Int32Array;
-  private fill?: Int32Array;
+  /** The radix sort's counters and its second pair of arrays, reused between sweeps. */
+  private hist?: Int32Array;
+  private spare?: SortedPairs;
   private pairs?: { pr: Int32Array; ps: Int32Array };
   /** Helper threads (started by the first large sweep). */
   private helpers?: AddHelpers;
@@ -283,23 +286,58 @@ export class RowSweeper {
     return { pr: this.pairs.pr.subarray(0, total), ps: this.pairs.ps.subarray(0, total) };
   }
 
-  /** Counting sort over the table rows into `out` (`total` long): O(pairs + tableRows). */
+  /**
+   * Radix sort by row into `out` (`total` long), least significant digit first, RADIX_BITS bits a
+   * pass (two passes for up to 4M table rows): each pass is stable, so the slots stay ascending
+   * within a row. O(pairs x passes); the counters fit the cache, where a counting sort over the
+   * table rows would scatter over arrays of tableRows entries.
+   */
   private sortMany(rows: Int32Array, starts: Int32Array, slots: number, total: number, out: SortedPairs): SortedPairs {
-    const T = this.tableRows;
-    const bounds = (this.bounds ??= new Int32Array(T + 1));
-    bounds.fill(0);
+    const bits = Math.max(1, 32 - Math.clz32(Math.max(1, this.tableRows - 1)));
+    const passes = Math.ceil(bits / RADIX_BITS);
+    const R = 1 << RADIX_BITS;
+    const mask = R - 1;
+    const hist = (this.hist ??= new Int32Array(4 * R)).fill(0);
     const p0 = starts[0]!;
-    for (let p = p0; p < p0 + total; p++) bounds[rows[p]! + 1]!++;
-    for (let r = 0; r < T; r++) bounds[r + 1]! += bounds[r]!;
-    const { pr, ps } = out;
-    const fill = (this.fill ??= new Int32Array(T));
-    fill.set(bounds.subarray(0, T));
-    for (let j = 0; j < slots; j++) {
-      for (let p = starts[j]!; p < starts[j + 1]!; p++) ps[fill[rows[p]!]!++] = j;
+    for (let p = p0; p < p0 + total; p++) {
+      const r = rows[p]!;
+      for (let d = 0; d < passes; d++) hist[d * R + ((r >>> (d * RADIX_BITS)) & mask)]!++;
     }
-    // the rows in order: written sequentially rather than scattered with the slots
-    for (let r = 0, k = 0; r < T; r++) for (const e = bounds[r + 1]!; k < e; k++) pr[k] = r;
-    return { pr, ps };
+    for (let d = 0; d < passes; d++) {
+      for (let k = 0, at = 0; k < R; k++) {
+        const c = hist[d * R + k]!;
+        hist[d * R + k] = at;
+        at += c;
+      }
+    }
+    // the passes alternate between `out` and the spare arrays, the last one writing `out`
+    if (!this.spare || this.spare.pr.length < total) this.spare = { pr: new Int32Array(total), ps: new Int32Array(total) };
+    const spare = { pr: this.spare.pr.subarray(0, total), ps: this.spare.ps.subarray(0, total) };
+    let to = passes % 2 === 1 ? out : spare;
+    // pass 0 reads the lists slot by slot
+    for (let j = 0; j < slots; j++) {
+      for (let p = starts[j]!; p < starts[j + 1]!; p++) {
+        const r = rows[p]!;
+        const k = hist[r & mask]!++;
+        to.pr[k] = r;
+        to.ps[k] = j;
+      }
+    }
+    for (let d = 1; d < passes; d++) {
+      const from = to;
+      to = from === out ? spare : out;
+      const shift = d * RADIX_BITS;
+      const h = d * R;
+      const { pr: fr, ps: fs } = from;
+      const { pr: tr, ps: ts } = to;
+      for (let q = 0; q < total; q++) {
+        const r = fr[q]!;
+        const k = hist[h + ((r >>> shift) & mask)]!++;
+        tr[k] = r;
+        ts[k] = fs[q]!;
+      }
+    }
+    return out;
   }
 
   /** Few pairs (under 1/8 of the table rows): a comparison sort, O(pairs log pairs). */
