@@ -41,7 +41,8 @@ export interface Source {
 }
 
 class FileSource implements Source {
-  private fh: fs.promises.FileHandle | undefined;
+  /** The handle of reads at offsets, opened by the first read (once, however many reads start together). */
+  private fh: Promise<fs.promises.FileHandle> | undefined;
   protected lastStream: fs.ReadStream | undefined;
   constructor(
     readonly name: string,
@@ -77,10 +78,10 @@ class FileSource implements Source {
   }
 
   async readInto(position: number, dst: Uint8Array): Promise<number> {
-    if (!this.fh) this.fh = await fs.promises.open(this.path, 'r');
+    const fh = await (this.fh ??= fs.promises.open(this.path, 'r'));
     let got = 0;
     while (got < dst.length) {
-      const { bytesRead } = await this.fh.read(dst, got, dst.length - got, position + got);
+      const { bytesRead } = await fh.read(dst, got, dst.length - got, position + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -99,8 +100,9 @@ class FileSource implements Source {
   }
 
   async close(): Promise<void> {
-    await this.fh?.close().catch(() => undefined);
+    const fh = this.fh;
     this.fh = undefined;
+    await fh?.then((h) => h.close()).catch(() => undefined);
     if (this.spill) {
       await fs.promises.rm(path.dirname(this.path), { recursive: true, force: true }).catch(() => undefined);
       release(path.dirname(this.path));

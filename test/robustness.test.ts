@@ -127,6 +127,20 @@ describe('input that changes between passes', () => {
   });
 });
 
+describe('file handles', () => {
+  it('reads that start together open the file once, and close() closes it', async () => {
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const source = await openSource(MODEL);
+    // the first reads of a sweep start together (runs read ahead)
+    const parts = await Promise.all([0, 1, 2, 3].map((i) => source.read(i * 16, 16)));
+    expect(parts.map((b) => b.length)).toEqual([16, 16, 16, 16]);
+    expect(fds()).toBe(before + 1);
+    await source.close();
+    expect(fds()).toBe(before);
+  });
+});
+
 describe('memory budget', () => {
   it('is checked before work starts, with the estimate and what to change', () => {
     const out = path.join(dir, 'budget.bin');

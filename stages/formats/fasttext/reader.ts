@@ -635,6 +635,7 @@ export class FastTextModel implements ModelReader {
     } finally {
       if (worker) {
         this.passWorkers.delete(worker);
+        await worker.call(0, { close: true }).catch(() => undefined);
         await worker.close();
       }
       if (sw) {

@@ -28,6 +28,12 @@ export interface SweepWorkerData {
   regions: number;
 }
 
+/** Closes the file once the sweep under way is done; the caller then ends the worker. */
+export interface CloseRequest {
+  id: number;
+  close: true;
+}
+
 export interface SweepRequest {
   id: number;
   /** The sorted pairs (RowSweeper.sortPairs) in their first `total` entries. */
@@ -52,8 +58,20 @@ const sweeper = new RowSweeper(
   d.memory,
 );
 
-parentPort!.on('message', (m: SweepRequest) => {
-  sweeper.sweepSorted({ pr: m.pr.subarray(0, m.total), ps: m.ps.subarray(0, m.total) }, m.slots, m.region).then(
+/** The sweep under way (a close waits for it). */
+let busy: Promise<unknown> = Promise.resolve();
+
+parentPort!.on('message', (m: SweepRequest | CloseRequest) => {
+  if ('close' in m) {
+    // the file is closed here before the caller ends this thread (a handle left open would be
+    // closed by the garbage collector, with a warning)
+    void busy.catch(() => undefined).then(() => source.close()).then(
+      () => parentPort!.postMessage({ id: m.id }),
+      (e: unknown) => parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) }),
+    );
+    return;
+  }
+  busy = sweeper.sweepSorted({ pr: m.pr.subarray(0, m.total), ps: m.ps.subarray(0, m.total) }, m.slots, m.region).then(
     // the arrays go back (moved), to be sorted into again: no garbage of the size of a window
     () => parentPort!.postMessage({ id: m.id, pr: m.pr, ps: m.ps }, [m.pr.buffer as ArrayBuffer, m.ps.buffer as ArrayBuffer]),
     (e: unknown) => {
