@@ -7,7 +7,7 @@
  * selecting kept rows by counts), then streams one pass through every `transform`, then `finish`
  * (e.g. commit the output file). On failure every stage's `abort` runs (remove partial output).
  */
-import type { Batch } from './batch.js';
+import { releaseBatch, type Batch } from './batch.js';
 import type { RunContext } from './context.js';
 import { UsageError } from './errors.js';
 import { peakRss } from './report.js';
@@ -119,7 +119,8 @@ export async function run(p: Pipeline): Promise<RunContext> {
     let stream: Stream<Batch> = hl<Batch>([]);
     for (const s of stages) if (s.transform) stream = s.transform(stream, ctx);
     const t = performance.now();
-    await drain(stream);
+    // batches that left the last stage: no stage holds them, their lent arrays go back
+    await drain(stream.map((b) => (releaseBatch(b), b)));
     ctx.progress.end();
     const dups = ctx.report.input.duplicates;
     if (dups > 0) ctx.warn(`${dups} duplicate word${dups === 1 ? '' : 's'} dropped (the first occurrence of each was kept)`);

@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { collect } from '../pipeline/stream.js';
+import { releaseBatch, type Batch } from '../pipeline/batch.js';
+import { collect, drain } from '../pipeline/stream.js';
 import { openSource, type Source } from '../pipeline/source.js';
 import { COMPANION_DROP, COMPANION_ZERO, FastTextModel, openFastText } from '../stages/formats/fasttext/index.js';
 import { RowSweeper } from '../stages/formats/fasttext/sums.js';
@@ -178,6 +179,32 @@ describe.skipIf(!HAVE_FIXTURES)('companion rows of a pass', () => {
   const sources: Source[] = [];
   afterAll(async () => {
     for (const s of sources) await s.close();
+  });
+
+  test('a pass lends its batches vectors that come back once released, and refills them right', async () => {
+    const s = await openSource(fixture('finalfusion', 'fasttext.bin'));
+    sources.push(s);
+    const m: FastTextModel = await openFastText(s, { memoryBytes: 4096 });
+    // held batches (collect) keep their own arrays
+    const held = await collect(m.pass({ batchRows: 8 }));
+    expect(new Set(held.map((b) => b.vectors.buffer)).size).toBe(held.length);
+    // released batches give their arrays back to the pass, which fills them again with the same rows
+    const seen = new Set<ArrayBufferLike>();
+    let k = 0;
+    const same: boolean[] = [];
+    await drain(
+      m.pass({ batchRows: 8 }).map((b: Batch) => {
+        same.push(b.vectors.length === held[k]!.vectors.length && b.vectors.every((x, i) => Object.is(x, held[k]!.vectors[i])));
+        seen.add(b.vectors.buffer);
+        releaseBatch(b);
+        k++;
+        return b;
+      }),
+    );
+    expect(same.every(Boolean)).toBe(true);
+    expect(k).toBe(held.length);
+    expect(seen.size).toBe(1);
+    await m.close();
   });
 
   test('are kept for the last batches only; companionsFor gives the same rows', async () => {

@@ -20,7 +20,7 @@
  * mean of a word's n-gram rows through a row map) in the same sweep.
  */
 import type { Batch } from '../../../pipeline/batch.js';
-import { DEFAULT_BATCH_ROWS } from '../../../pipeline/batch.js';
+import { DEFAULT_BATCH_ROWS, lendVectors } from '../../../pipeline/batch.js';
 import type { ModelInfo, ModelReader, PassOptions, SubwordRows } from '../../../pipeline/model.js';
 import type { Source } from '../../../pipeline/source.js';
 import { fromAsync, type Stream } from '../../../pipeline/stream.js';
@@ -85,6 +85,38 @@ export interface FastTextPassPlan {
 }
 
 const NO_ROWS = new Int32Array(0);
+
+/** Vector arrays a pass lends its batches (see lendVectors), at most this many kept for reuse. */
+const SPARE_ARRAYS = 8;
+
+/**
+ * The vectors of a pass's batches: arrays of one batch lent to each batch and reused once the
+ * batch has left the run, and one shared zero array for batches without a computed word.
+ */
+class BatchArrays {
+  private readonly free: Float32Array[] = [];
+  zeros?: Float32Array;
+
+  constructor(
+    private readonly batchRows: number,
+    private readonly dim: number,
+  ) {}
+
+  /**
+   * Rows for a batch of n words, lent to it: zero when `zero`, else as an earlier batch left them
+   * (the caller writes every row).
+   */
+  take(n: number, zero: boolean): Float32Array {
+    const reused = this.free.pop();
+    const whole = reused ?? new Float32Array(this.batchRows * this.dim);
+    const v = n === this.batchRows ? whole : whole.subarray(0, n * this.dim);
+    if (zero && reused) v.fill(0);
+    lendVectors(v, () => {
+      if (this.free.length < SPARE_ARRAYS) this.free.push(whole);
+    });
+    return v;
+  }
+}
 
 /** A window of a pass: words [w0, w1) and the sweep that computes them. */
 interface PassWindow {
@@ -711,7 +743,7 @@ export class FastTextModel implements ModelReader {
       spare.push({ pr: back.pr, ps: back.ps });
       sw.backgroundSweeps++;
     };
-    const zeros = { rows: undefined as Float32Array | undefined };
+    const vectorArrays = new BatchArrays(batchRows, this.dim);
     let cur: PassWindow | undefined = plan(0);
     let sweeping = sweepWindow(cur, 0, pipelined);
     sweeping.catch(() => undefined); // awaited in the loop; a failure surfaces there
@@ -732,14 +764,14 @@ export class FastTextModel implements ModelReader {
       } else {
         cur = win.w1 < nwords ? plan(win.w1) : undefined;
       }
-      yield* this.windowBatches(opts, win, acc, batchRows, zeros);
+      yield* this.windowBatches(opts, win, acc, batchRows, vectorArrays);
       // one region: the next window is swept once this one's batches are out
       if (cur && !pipelined) sweeping = sweepWindow(cur, region, false);
     }
   }
 
   /** The batches of one swept window (`acc`: its sums; undefined: no n-gram rows). */
-  private async *windowBatches(opts: PassOptions, win: PassWindow, acc: Float32Array | undefined, batchRows: number, zeros: { rows?: Float32Array }): AsyncGenerator<Batch> {
+  private async *windowBatches(opts: PassOptions, win: PassWindow, acc: Float32Array | undefined, batchRows: number, vectorArrays: BatchArrays): AsyncGenerator<Batch> {
     const dim = this.dim;
     const nwords = this.nwords;
     const words = this.dictionary.words;
@@ -751,7 +783,7 @@ export class FastTextModel implements ModelReader {
       // own rows of the computed words, in runs
       const ids: number[] = [];
       for (let j = 0; j < n; j++) if (win.slotOf[o + j]! >= 0) ids.push(b0 + j);
-      const vectors = ids.length > 0 ? new Float32Array(n * dim) : (zeros.rows ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
+      const vectors = ids.length > 0 ? vectorArrays.take(n, ids.length < n) : (vectorArrays.zeros ??= new Float32Array(batchRows * dim)).subarray(0, n * dim);
       await this.readWordRows(Int32Array.from(ids), (k, data, off) => vectors.set(data.subarray(off, off + dim), (ids[k]! - b0) * dim));
       let crows: CompanionRows | undefined;
       let ringSlot = -1;
