@@ -24,6 +24,13 @@ export interface RowsAnswer extends WorkerAnswer {
   score: Float32Array;
 }
 
+/**
+ * Kernel workers keep their rows in typed arrays (outside the JavaScript heap) and allocate little
+ * else, so a small young generation serves them; V8's default lets each worker's grow to tens of
+ * MB, which several workers add up to at the peak of a run.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 /** Workers started ahead by `WorkerCalls.prestart`, per script URL, not yet given their data. */
 const spares = new Map<string, Worker[]>();
 
@@ -43,7 +50,7 @@ export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
     const list = spares.get(url.href) ?? [];
     spares.set(url.href, list);
     while (list.length < n) {
-      const w = new Worker(url, { workerData: null });
+      const w = new Worker(url, { workerData: null, resourceLimits: WORKER_LIMITS });
       const drop = () => {
         const i = list.indexOf(w);
         if (i >= 0) list.splice(i, 1);
@@ -65,7 +72,7 @@ export class WorkerCalls<A extends WorkerAnswer = RowsAnswer> {
   /** Starts one more worker on `url` with `workerData` (or hands it to a worker started ahead). */
   start(url: URL, workerData: unknown): void {
     const spare = spares.get(url.href)?.shift();
-    const w = spare ?? new Worker(url, { workerData });
+    const w = spare ?? new Worker(url, { workerData, resourceLimits: WORKER_LIMITS });
     if (spare) {
       w.removeAllListeners('error');
       w.postMessage({ init: workerData });

@@ -600,14 +600,18 @@ export class FastTextModel implements ModelReader {
   /**
    * A sweeper (rows from memory when resident, else from the file) with `regions` accumulator
    * regions: a pass asks for two (one region is read while a sweep fills the other, where helper
-   * threads or a sweep worker add in the background), each of half the slots of one (the same memory).
+   * threads or a sweep worker add in the background). The regions share `share` of the memory
+   * budget: a quarter for lookups and for passes whose sweeps are the run's main work (a sweep
+   * worker runs them); three sixteenths for other passes, which run beside other work that holds
+   * memory (the nearest-word search of --pruned-words nearest: on ft2m its peak went from 962 to
+   * 910 MiB, its time from about 120 to 109 s, where an eighth took 805 MiB and 138 s).
    */
-  private async newSweeper(regions: number, adders = this.threads): Promise<RowSweeper> {
+  private async newSweeper(regions: number, adders = this.threads, share = 1 / 4): Promise<RowSweeper> {
     const want = regions === 2 && AddHelpers.usable(this.threads) ? 2 : 1;
     const table = await this.loadTable();
     const dim = this.dim;
     const rowBytes = this.quantized ? (this.layout.input as QuantLayout).pq.nsubq : dim * 4;
-    const budget = this.memoryBytes / 4 / want;
+    const budget = (this.memoryBytes * share) / want;
     const capacity = Math.min(Math.max(1, this.nwords), Math.max(2 * this.batchRows, Math.floor(budget / (dim * 4))));
     const read = table
       ? async (start: number, count: number, out: Float32Array, off: number) => out.set(table.subarray(start * dim, (start + count) * dim), off)
@@ -658,7 +662,7 @@ export class FastTextModel implements ModelReader {
     // the pass's own sweeper (lookups during the pass, companionsFor, sweep with the other one);
     // with a sweep worker, made with one adder: the worker's sweeper has the same layout
     const useWorker = this.indexer.active && this.sweepWorkerApplies();
-    const sw = this.indexer.active ? await this.newSweeper(2, useWorker ? 1 : this.threads) : undefined;
+    const sw = this.indexer.active ? await this.newSweeper(2, useWorker ? 1 : this.threads, useWorker ? 1 / 4 : 3 / 16) : undefined;
     const worker = sw && useWorker ? this.sweepWorker(sw) : undefined;
     if (sw) this.passSweepers.add(sw);
     if (worker) this.passWorkers.add(worker);
@@ -707,9 +711,8 @@ export class FastTextModel implements ModelReader {
   /**
    * The batches of a pass, computed with `sw` (undefined: no n-gram rows), its sweeps run by
    * `worker` when given. With two regions and helpers or a worker, the sweep of the next window
-   * runs while this window's batches go out, and the window after it is planned meanwhile; for a
-   * worker, planning a window includes sorting its pairs, into arrays that go to the worker and
-   * come back.
+   * runs while this window's batches go out. With a worker, the window after it is planned
+   * meanwhile, sorting its pairs included, into arrays that go to the worker and come back.
    */
   private async *passBatches(opts: PassOptions, sw: RowSweeper | undefined, worker: WorkerCalls<WorkerAnswer> | undefined): AsyncGenerator<Batch> {
     const nwords = this.nwords;
@@ -747,19 +750,22 @@ export class FastTextModel implements ModelReader {
     let cur: PassWindow | undefined = plan(0);
     let sweeping = sweepWindow(cur, 0, pipelined);
     sweeping.catch(() => undefined); // awaited in the loop; a failure surfaces there
-    let next = pipelined && cur.w1 < nwords ? plan(cur.w1) : undefined;
+    // with a worker, the window after the one being swept is planned (and sorted) meanwhile; with
+    // helpers this thread reads the runs of the sweep, and a window planned ahead would only be held
+    const ahead = !!worker;
+    let next = ahead && cur.w1 < nwords ? plan(cur.w1) : undefined;
     let region = 0;
     while (cur) {
       await sweeping;
       const win: PassWindow = cur;
       const acc = sw?.acc(win.slots, region);
       if (pipelined) {
-        cur = next;
+        cur = ahead ? next : win.w1 < nwords ? plan(win.w1) : undefined;
         if (cur) {
           region = 1 - region;
           sweeping = sweepWindow(cur, region, true);
           sweeping.catch(() => undefined); // awaited on the next round; a failure surfaces there
-          next = cur.w1 < nwords ? plan(cur.w1) : undefined;
+          if (ahead) next = cur.w1 < nwords ? plan(cur.w1) : undefined;
         }
       } else {
         cur = win.w1 < nwords ? plan(win.w1) : undefined;
@@ -905,7 +911,8 @@ export class FastTextModel implements ModelReader {
       w0,
       w1,
       slots: starts.length - 1,
-      idx: idx.data.subarray(0, idx.length),
+      // a copy of the rows' length: the list's spare capacity (up to as much again) is not held
+      idx: idx.data.slice(0, idx.length),
       starts: starts.data.slice(0, starts.length),
       slotOf: slotOf.data,
       compOf: compOf.data,
