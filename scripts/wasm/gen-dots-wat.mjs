@@ -6,9 +6,7 @@
 // committed and is what scripts/wasm/build-dots.mjs compiles.
 // usage: node scripts/wasm/gen-dots-wat.mjs            (rewrites the .wat)
 //        node scripts/wasm/gen-dots-wat.mjs --check    (exit 1 when the committed .wat differs)
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isMain, writeOrCheck } from './build.mjs';
 
 const Q = 4; // query rows per block
 const R = 4; // table rows per block (the four sums of a query become one vector: R must be 4)
@@ -74,16 +72,4 @@ export function dotsWat() {
   return L.join('\n') + '\n';
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const out = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'), 'stages/kernels/dots-simd.wat');
-  const text = dotsWat();
-  if (process.argv.includes('--check')) {
-    if (!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== text) {
-      console.error(`${out} is stale: run node scripts/wasm/gen-dots-wat.mjs`);
-      process.exit(1);
-    }
-  } else {
-    fs.writeFileSync(out, text);
-    console.log(`wrote ${out}`);
-  }
-}
+if (isMain(import.meta.url)) writeOrCheck('stages/kernels/dots-simd.wat', dotsWat(), 'gen-dots-wat.mjs');

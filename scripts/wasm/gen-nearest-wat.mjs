@@ -5,9 +5,7 @@
 // the .wat it writes is committed and is what scripts/wasm/build.mjs compiles.
 // usage: node scripts/wasm/gen-nearest-wat.mjs            (rewrites the .wat)
 //        node scripts/wasm/gen-nearest-wat.mjs --check    (exit 1 when the committed .wat differs)
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isMain, writeOrCheck } from './build.mjs';
 
 const Q = 4; // queries per block
 const R = 4; // table rows per block (the four sums become one vector: R must be 4)
@@ -190,18 +188,4 @@ export function nearestWat() {
   return L.join('\n') + '\n';
 }
 
-export const WAT_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../stages/kernels/nearest-simd.wat');
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const text = nearestWat();
-  if (process.argv.includes('--check')) {
-    const cur = fs.existsSync(WAT_FILE) ? fs.readFileSync(WAT_FILE, 'utf8') : '';
-    if (cur !== text) {
-      console.error(`${WAT_FILE} differs from what ${process.argv[1]} generates`);
-      process.exit(1);
-    }
-  } else {
-    fs.writeFileSync(WAT_FILE, text);
-    console.log(`wrote ${WAT_FILE}`);
-  }
-}
+if (isMain(import.meta.url)) writeOrCheck('stages/kernels/nearest-simd.wat', nearestWat(), 'gen-nearest-wat.mjs');

@@ -9,9 +9,7 @@
 // what scripts/wasm/build-ngram-add.mjs compiles.
 // usage: node scripts/wasm/gen-ngram-add-wat.mjs            (rewrites the .wat)
 //        node scripts/wasm/gen-ngram-add-wat.mjs --check    (exit 1 when the committed .wat differs)
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isMain, writeOrCheck } from './build.mjs';
 
 /** Pairs in lockstep (8 to 12 measured best here; more spill registers). */
 const PAIRS = 8;
@@ -72,16 +70,4 @@ export function ngramAddWat(K = PAIRS) {
   return L.join('\n') + '\n';
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const out = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'), 'stages/kernels/ngram-add.wat');
-  const text = ngramAddWat();
-  if (process.argv.includes('--check')) {
-    if (!fs.existsSync(out) || fs.readFileSync(out, 'utf8') !== text) {
-      console.error(`${out} is stale: run node scripts/wasm/gen-ngram-add-wat.mjs`);
-      process.exit(1);
-    }
-  } else {
-    fs.writeFileSync(out, text);
-    console.log(`wrote ${out}`);
-  }
-}
+if (isMain(import.meta.url)) writeOrCheck('stages/kernels/ngram-add.wat', ngramAddWat(), 'gen-ngram-add-wat.mjs');
