@@ -8,6 +8,6 @@ rows=${1:-1000000}
 k=${2:-5000}
 model=$(gen_w2v "$rows" 300)
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-measure "memory $rows x 300 topn keep $k" node --max-old-space-size=256 "$ROOT/dist/cli/main.js" prune "$model" -o "$DATA/km-out.bin" --keep "$k" -q --report "$DATA/km-topn.json"
-measure "memory $rows x 300 kmeans keep $k" node --max-old-space-size=256 "$ROOT/dist/cli/main.js" prune "$model" -o "$DATA/km-out.bin" --method kmeans --keep "$k" -q --report "$DATA/km-kmeans.json"
+measure "memory $rows x 300 topn keep $k" node --max-old-space-size=256 "$ROOT/dist/bundle/main.js" prune "$model" -o "$DATA/km-out.bin" --keep "$k" -q --report "$DATA/km-topn.json"
+measure "memory $rows x 300 kmeans keep $k" node --max-old-space-size=256 "$ROOT/dist/bundle/main.js" prune "$model" -o "$DATA/km-out.bin" --method kmeans --keep "$k" -q --report "$DATA/km-kmeans.json"
 rm -f "$DATA/km-out.bin"

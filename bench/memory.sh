@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 for rows in "${@:-1000000 2000000}"; do
   for r in $rows; do
     model=$(gen_w2v "$r" 300)
-    measure "memory $r x 300 keep 2000" node --max-old-space-size=256 "$ROOT/dist/cli/main.js" prune "$model" -o "$DATA/out.bin" --keep 2000 -q
+    measure "memory $r x 300 keep 2000" node --max-old-space-size=256 "$ROOT/dist/bundle/main.js" prune "$model" -o "$DATA/out.bin" --keep 2000 -q
     rm -f "$DATA/out.bin"
   done
 done

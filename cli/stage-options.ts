@@ -13,7 +13,6 @@ export interface StageOptionSpec {
 
 const int = (description: string, minimum = 1): Prop => ({ type: 'integer', minimum, description });
 const str = (description: string): Prop => ({ type: 'string', minLength: 1, description });
-const num = (description: string): Prop => ({ type: 'number', description });
 
 export const STAGE_OPTIONS: Record<string, StageOptionSpec> = {
   parse: {

@@ -128,7 +128,7 @@ export class Lookup {
     private readonly backend: Backend,
     private readonly fifuMapped: FifuMapped | undefined,
     private readonly mapping: Map<string, MappedWord> | undefined,
-    private readonly mappingFile: string | undefined,
+    mappingFile: string | undefined,
     private readonly release: () => Promise<void>,
     batchRows = 2048,
   ) {
