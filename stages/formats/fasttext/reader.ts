@@ -62,17 +62,18 @@ export interface FastTextPassPlan {
    */
   need?: Uint8Array;
   /**
+   * Whether the pass's sweeps may run in a sweep worker that reads the n-gram rows itself
+   * (sweep-worker.ts: dense rows in a plain file, more than one thread): the next window is then
+   * swept whatever this thread is doing. It costs one more thread with its own heap, and its
+   * regions take a quarter of the reader budget (other passes: three sixteenths); stages set it
+   * when the pass is the run's main work.
+   */
+  sweepWorker?: boolean;
+  /**
    * Companion sums: for every computed word (or those marked in `words`), the mean of its n-gram
    * rows through `map` (n-gram-table row -> the row added in its place, COMPANION_DROP or
    * COMPANION_ZERO), added in ascending order of the rows added. Read with `companionOf(batch)`.
    */
-  /**
-   * Whether the pass's sweeps may run in a sweep worker that reads the n-gram rows itself
-   * (sweep-worker.ts: dense rows in a plain file, more than one thread): the next window is then
-   * swept whatever this thread is doing. About 90 MB more at the peak (the worker's heap and sort
-   * arrays); stages set it when the pass is the run's main work.
-   */
-  sweepWorker?: boolean;
   companion?: {
     map: Int32Array;
     words?: Uint8Array;
