@@ -33,7 +33,7 @@ import { readQuantLayout, readQuantRows, type QuantLayout } from './quantized.js
 import { AddHelpers } from '../../kernels/ngram-add.js';
 import { WorkerCalls, type WorkerAnswer } from '../../kernels/worker-calls.js';
 import { workerUrl } from '../../../pipeline/workers.js';
-import { RowSweeper, type SortedPairs } from './sums.js';
+import { pairArraysFor, RowSweeper, type SortedPairs } from './sums.js';
 import type { SweepWorkerData } from './sweep-worker.js';
 
 export const DEFAULT_MEMORY_BYTES = 512 * 1024 * 1024;
@@ -726,11 +726,8 @@ export class FastTextModel implements ModelReader {
       const win = this.planWindow(w0, batchRows, cap, !!sw);
       if (worker && win.slots > 0) {
         const total = win.starts[win.slots]! - win.starts[0]!;
-        let arrays = spare.pop();
-        if (!arrays || arrays.pr.length < total) {
-          const n = Math.ceil(total * 1.125);
-          arrays = { pr: new Int32Array(n), ps: new Int32Array(n) };
-        }
+        // windows differ a little in size: room for 1/8 more before new arrays are needed
+        const arrays = pairArraysFor(spare.pop(), total, 1.125);
         sw!.sortPairs(win.idx, win.starts, win.slots, arrays);
         win.sorted = { arrays, total };
         win.idx = NO_ROWS;

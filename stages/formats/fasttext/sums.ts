@@ -45,6 +45,21 @@ export interface SortedPairs {
   ps: Int32Array;
 }
 
+/**
+ * `p` when its arrays hold at least `total` pairs, else new arrays of `total` x `headroom` (reused
+ * pair arrays grow to the largest sweep so far).
+ */
+export function pairArraysFor(p: SortedPairs | undefined, total: number, headroom = 1): SortedPairs {
+  if (p && p.pr.length >= total && p.ps.length >= total) return p;
+  const n = Math.ceil(total * headroom);
+  return { pr: new Int32Array(n), ps: new Int32Array(n) };
+}
+
+/** The first `total` pairs of `p` (views). */
+function head(p: SortedPairs, total: number): SortedPairs {
+  return { pr: p.pr.subarray(0, total), ps: p.ps.subarray(0, total) };
+}
+
 /** Bits of the row sorted per radix pass (the counters of a pass: 8 KiB). */
 const RADIX_BITS = 11;
 
@@ -70,7 +85,7 @@ export class RowSweeper {
   /** The radix sort's counters and its second pair of arrays, reused between sweeps. */
   private hist?: Int32Array;
   private spare?: SortedPairs;
-  private pairs?: { pr: Int32Array; ps: Int32Array };
+  private pairs?: SortedPairs;
   /** Helper threads (started by the first large sweep). */
   private helpers?: AddHelpers;
 
@@ -174,12 +189,13 @@ export class RowSweeper {
    * from sweep to sweep, or in `out` (each at least as long as the pairs) when given, e.g. arrays
    * to move to a sweep worker, which sweeps them with `sweepSorted`.
    */
-  sortPairs(rows: Int32Array, starts: Int32Array, slots: number, out?: { pr: Int32Array; ps: Int32Array }): SortedPairs {
+  sortPairs(rows: Int32Array, starts: Int32Array, slots: number, out?: SortedPairs): SortedPairs {
     const total = starts[slots]! - starts[0]!;
     if (out && (out.pr.length < total || out.ps.length < total)) throw new RangeError(`pair arrays of ${Math.min(out.pr.length, out.ps.length)}, ${total} pairs`);
     if (total === 0) return { pr: new Int32Array(0), ps: new Int32Array(0) };
-    const arrays = out ? { pr: out.pr.subarray(0, total), ps: out.ps.subarray(0, total) } : total * 8 < this.tableRows ? undefined : this.pairArrays(total);
-    return arrays ? this.sortMany(rows, starts, slots, total, arrays) : this.sortFew(rows, starts, slots, total);
+    if (!out && total * 8 < this.tableRows) return this.sortFew(rows, starts, slots, total);
+    const into = out ?? (this.pairs = pairArraysFor(this.pairs, total));
+    return this.sortMany(rows, starts, slots, total, head(into, total));
   }
 
   /** The sweep of `sweep` from its sorted pairs (sortPairs, here or in the thread that sent them). */
@@ -280,12 +296,6 @@ export class RowSweeper {
     await Promise.all(adding);
   }
 
-  /** The sorted pairs' arrays for `total` pairs: reused from sweep to sweep (grown to the largest so far). */
-  private pairArrays(total: number): SortedPairs {
-    if (!this.pairs || this.pairs.pr.length < total) this.pairs = { pr: new Int32Array(total), ps: new Int32Array(total) };
-    return { pr: this.pairs.pr.subarray(0, total), ps: this.pairs.ps.subarray(0, total) };
-  }
-
   /**
    * Radix sort by row into `out` (`total` long), least significant digit first, RADIX_BITS bits a
    * pass (two passes for up to 4M table rows): each pass is stable, so the slots stay ascending
@@ -311,8 +321,7 @@ export class RowSweeper {
       }
     }
     // the passes alternate between `out` and the spare arrays, the last one writing `out`
-    if (!this.spare || this.spare.pr.length < total) this.spare = { pr: new Int32Array(total), ps: new Int32Array(total) };
-    const spare = { pr: this.spare.pr.subarray(0, total), ps: this.spare.ps.subarray(0, total) };
+    const spare = head((this.spare = pairArraysFor(this.spare, total)), total);
     let to = passes % 2 === 1 ? out : spare;
     // pass 0 reads the lists slot by slot
     for (let j = 0; j < slots; j++) {
