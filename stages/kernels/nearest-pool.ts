@@ -248,15 +248,8 @@ export class NearestPool {
    * outside the table are ignored) by the same dot product as `search`, on the calling thread.
    */
   rerank(queries: Float32Array, n: number, cand: Int32Array, k: number): NearestResult {
-    const index = new Int32Array(n);
-    const score = new Float32Array(n);
     for (let i = 0; i < n * k; i++) if (!(cand[i]! >= 0 && cand[i]! < this.rows)) cand[i] = -1;
-    if (this.simd) {
-      this.simd.rerank(0, queries, n, cand, k, index, score);
-      return { index, score };
-    }
-    rerankJs(queries, n, this.plain!, this.dim, cand, k, index, score);
-    return { index, score };
+    return rerankOn(this.simd ? { simd: this.simd, slot: 0 } : { table: this.plain!, dim: this.dim }, queries, n, cand, k);
   }
 
   /** Nearest rows of `n` unit-length queries; with threads = 0 runs on this thread. */
@@ -326,12 +319,24 @@ export class NearestPool {
   }
 }
 
+/** Where a rerank runs: the SIMD kernel's table in a slot of its memory, or a plain table. */
+export type RerankTable = { simd: SimdTable; slot: number } | { table: Float32Array; dim: number };
+
+/** For each of `n` queries the best of its `k` candidate rows (`cand`: n x k, -1 = none), on `on`. */
+export function rerankOn(on: RerankTable, queries: Float32Array, n: number, cand: Int32Array, k: number): NearestResult {
+  const index = new Int32Array(n);
+  const score = new Float32Array(n);
+  if ('simd' in on) on.simd.rerank(on.slot, queries, n, cand, k, index, score);
+  else rerankJs(queries, n, on.table, on.dim, cand, k, index, score);
+  return { index, score };
+}
+
 /**
  * The TypeScript rerank: for each of `n` queries the best of its `k` candidate rows of `table`
  * (`cand`: n x k, -1 = none), dot products summed in float64 and rounded to float32 as
  * nearestRowsJs compares them; ties to the lower row; -1 / -Infinity without a candidate.
  */
-export function rerankJs(queries: Float32Array, n: number, table: Float32Array, d: number, cand: Int32Array, k: number, index: Int32Array, score: Float32Array): void {
+function rerankJs(queries: Float32Array, n: number, table: Float32Array, d: number, cand: Int32Array, k: number, index: Int32Array, score: Float32Array): void {
   for (let q = 0; q < n; q++) {
     let best = -1;
     let bs = -Infinity;

@@ -7,8 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { IvfSearcher, type IvfLayout, type IvfSetup } from './ivf.js';
 import { nearestRowsJs } from './nearest.js';
-import { rerankJs, type NearestWorkerData } from './nearest-pool.js';
-import { NgramSearcher, type NgramSetup, type QueryLists, type Rerank } from './ngram-candidates.js';
+import { rerankOn, type NearestWorkerData, type RerankTable } from './nearest-pool.js';
+import { NgramSearcher, type NgramSetup, type QueryLists } from './ngram-candidates.js';
 import { SimdTable } from './nearest-simd.js';
 
 /** The table: from workerData, or (a worker started ahead, NearestPool.prestart) from the first message. */
@@ -54,22 +54,8 @@ parentPort!.on('message', (m: Message & NgramMessage) => {
   }
   if (m.lists) {
     // an n-gram search: the shortlists here, compared exactly in this worker's slot
-    const d = data;
-    const rerank: Rerank =
-      d.kind === 'simd'
-        ? (q, n, cand, k) => {
-            const index = new Int32Array(n);
-            const score = new Float32Array(n);
-            simd!.rerank(d.slot, q, n, cand, k, index, score);
-            return { index, score };
-          }
-        : (q, n, cand, k) => {
-            const index = new Int32Array(n);
-            const score = new Float32Array(n);
-            rerankJs(q, n, d.table, d.dim, cand, k, index, score);
-            return { index, score };
-          };
-    const r = ngram!.search(m.queries!, m.n, m.lists, m.k!, rerank);
+    const on: RerankTable = data.kind === 'simd' ? { simd: simd!, slot: data.slot } : { table: data.table, dim: data.dim };
+    const r = ngram!.search(m.queries!, m.n, m.lists, m.k!, (q, n, cand, k) => rerankOn(on, q, n, cand, k));
     parentPort!.postMessage({ id: m.id, index: r.index, score: r.score, none: r.none }, [r.index.buffer as ArrayBuffer, r.score.buffer as ArrayBuffer]);
     return;
   }
